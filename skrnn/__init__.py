@@ -1,0 +1,8 @@
+"""skrnn: recurrent neural networks as scikit-learn estimators."""
+
+from .classifier import RNNClassifier
+from .regressor import RNNRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["RNNClassifier", "RNNRegressor"]

@@ -1,0 +1,432 @@
+"""BaseRNN: the parameters, validation and fit plumbing shared by the
+recurrent estimators. Subclasses add target handling only."""
+
+import copy
+import inspect
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from . import _engine
+from ._compat import reset_feature_names, validate_data
+from ._data import check_sample_aligned, to_sequences
+from ._modules import SequenceNet
+
+_INFERENCE_BATCH = 1024
+
+
+def _is_tabular(X):
+    """DataFrames, sparse matrices and rectangular 2-D arrays go through
+    sklearn's ``validate_data`` (feature names, n_features_in_ checks)."""
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from ._data import _is_ragged_container
+
+    if isinstance(X, pd.DataFrame) or sp.issparse(X):
+        return True
+    if _is_ragged_container(X):
+        return False
+    return np.ndim(X) == 2 if not hasattr(X, "ndim") else X.ndim == 2
+
+
+def _optimizer_class(value):
+    return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
+
+
+class BaseRNN(BaseEstimator):
+    """Shared parameters and fit/predict plumbing of the recurrent estimators."""
+
+    _parameter_constraints = {
+        "cell": [StrOptions({"rnn", "lstm", "gru"})],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "nonlinearity": [StrOptions({"tanh", "relu"})],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "mask_value": [Real, None],
+        "pooling": [StrOptions({"last", "mean", "max", "attention"})],
+        "optimizer": [StrOptions({"adam", "sgd", "rmsprop"}), callable],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "tbptt_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [StrOptions({"auto", "cpu", "cuda"}), str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        cell="lstm",
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        nonlinearity="tanh",
+        embedding_dim=None,
+        mask_value=np.nan,
+        pooling="last",
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        batch_size=32,
+        max_iter=100,
+        shuffle=True,
+        clip_grad_norm=1.0,
+        tbptt_steps=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.nonlinearity = nonlinearity
+        self.embedding_dim = embedding_dim
+        self.mask_value = mask_value
+        self.pooling = pooling
+        self.optimizer = optimizer
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.clip_grad_norm = clip_grad_norm
+        self.tbptt_steps = tbptt_steps
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ----------------------------------------------------------------- hooks
+    # Subclasses implement these four; everything else is shared.
+    _loss = None
+    _return_sequences = False
+
+    def _encode_targets(self, y, seqs, first, classes=None):
+        """Return (targets for the engine, n_outputs)."""
+        raise NotImplementedError
+
+    def _validation_score(self, outputs, targets):
+        raise NotImplementedError
+
+    def _stratify(self, targets):
+        return None
+
+    # ------------------------------------------------------------ validation
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN marks padding steps (mask_value=np.nan); NaN inside a sequence
+        # still raises.
+        tags.input_tags.allow_nan = True
+        tags.target_tags.required = True
+        return tags
+
+    def _check_params_combination(self):
+        if self.optimizer not in ("adam", "sgd", "rmsprop") and not _optimizer_class(self.optimizer):
+            raise ValueError(
+                "optimizer must be 'adam', 'sgd', 'rmsprop' or a torch.optim.Optimizer "
+                f"subclass; got {self.optimizer!r}."
+            )
+        if self.tbptt_steps is not None:
+            if self.bidirectional:
+                raise ValueError(
+                    "tbptt_steps cannot be combined with bidirectional=True: the backward "
+                    "direction needs the whole sequence."
+                )
+            if not self._return_sequences and self.pooling != "last":
+                raise ValueError(
+                    f"tbptt_steps needs pooling='last' (or return_sequences=True); "
+                    f"pooling={self.pooling!r} reads every step of the sequence at once."
+                )
+
+    def _validate_X(self, X, *, reset, sequence_lengths=None):
+        """Validate ``X`` and return it as :class:`~skrnn._data.Sequences`.
+
+        2-D tables follow sklearn's convention (``n_features_in_`` counts the
+        columns, i.e. time steps); 3-D and ragged input count features per step.
+        """
+        tokens = self.embedding_dim is not None
+        tabular = _is_tabular(X)
+        if tabular and (reset or getattr(self, "_fitted_on_table", False)):
+            X = validate_data(
+                self, X, reset=reset, dtype=None if tokens else "numeric",
+                ensure_all_finite=False,
+            )
+        seqs = to_sequences(
+            X, mask_value=self.mask_value, sequence_lengths=sequence_lengths, token_ids=tokens
+        )
+        if reset:
+            self._fitted_on_table = tabular
+            self._n_step_features = seqs.n_features
+            if not tabular:
+                reset_feature_names(self)
+                self.n_features_in_ = seqs.n_features
+        elif seqs.n_features != self._n_step_features:
+            raise ValueError(
+                f"X has {seqs.n_features} features per time step, but "
+                f"{type(self).__name__} is expecting {self._n_step_features} features "
+                "per time step as input."
+            )
+        if tokens:
+            seqs = self._map_tokens(seqs, reset)
+        return seqs
+
+    def _map_tokens(self, seqs, reset):
+        from ._data import Sequences
+
+        if reset:
+            self.n_tokens_ = int(seqs.values.max()) + 1
+        # ids never seen in fit share one extra "unknown" embedding row
+        values = np.minimum(seqs.values, self.n_tokens_)
+        return Sequences(values, seqs.offsets, seqs.form, seqs.starts, seqs.n_timesteps)
+
+    def _check_sample_weight(self, sample_weight, n):
+        if sample_weight is None:
+            return np.ones(n, dtype=np.float32)
+        sw = check_sample_aligned(sample_weight, n, "sample_weight").astype(np.float64)
+        if not np.isfinite(sw).all() or (sw < 0).any():
+            raise ValueError("sample_weight must be finite and non-negative.")
+        return sw.astype(np.float32)
+
+    # -------------------------------------------------------------- building
+    def _build_module(self, n_inputs, n_outputs):
+        return SequenceNet(
+            n_inputs,
+            n_outputs,
+            cell=self.cell,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            dropout=self.dropout,
+            nonlinearity=self.nonlinearity,
+            pooling=self.pooling,
+            return_sequences=self._return_sequences,
+            num_embeddings=None if self.embedding_dim is None else self.n_tokens_ + 1,
+            embedding_dim=self.embedding_dim,
+        )
+
+    def _train_config(self, device, seed):
+        return _engine.TrainConfig(
+            loss=self._loss,
+            optimizer=self.optimizer,
+            learning_rate_init=self.learning_rate_init,
+            alpha=self.alpha,
+            batch_size=self.batch_size,
+            max_iter=self.max_iter,
+            shuffle=self.shuffle,
+            clip_grad_norm=self.clip_grad_norm,
+            tbptt_steps=self.tbptt_steps,
+            early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=self.verbose,
+            device=device,
+            packed=_use_packing(device),
+            seed=seed,
+        )
+
+    # ------------------------------------------------------------------- fit
+    def _fit(self, X, y, sample_weight, sequence_lengths, *, incremental, classes=None):
+        self._check_params_combination()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        continuing = (incremental or self.warm_start) and hasattr(self, "module_")
+        seqs = self._validate_X(X, reset=not continuing, sequence_lengths=sequence_lengths)
+        targets, n_outputs = self._encode_targets(y, seqs, first=not continuing, classes=classes)
+        weights = self._check_sample_weight(sample_weight, seqs.n_samples)
+        weights = weights * self._class_weights(targets, seqs)
+
+        device = _engine.resolve_device(self.device)
+        rs = check_random_state(self.random_state)
+        seed = int(rs.randint(np.iinfo(np.int32).max))
+        cfg = self._train_config(device, seed)
+
+        train_idx = val_idx = None
+        if self.early_stopping and not incremental:
+            train_idx, val_idx = train_test_split(
+                np.arange(seqs.n_samples),
+                test_size=self.validation_fraction,
+                random_state=seed,
+                stratify=self._stratify(targets),
+            )
+        per_step = self._return_sequences
+        forked = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=forked):
+            torch.manual_seed(seed)
+            if continuing:
+                module = copy.deepcopy(self.module_).to(device)
+            else:
+                module = self._build_module(seqs.n_features, n_outputs).to(device)
+            optimizer = _engine.make_optimizer(
+                self.optimizer, module.parameters(), self.learning_rate_init, self.alpha
+            )
+            if continuing and getattr(self, "_optimizer_state", None) is not None:
+                optimizer.load_state_dict(self._optimizer_state)
+            train, val = self._batches(seqs, targets, weights, per_step, device, train_idx, val_idx)
+            val_score = None
+            if val is not None:
+                val_targets = self._subset_targets(targets, seqs, val_idx)
+                val_score = lambda out: self._validation_score(out, val_targets)  # noqa: E731
+            history = _engine.fit_module(
+                module, optimizer, train, cfg, val=val, val_score=val_score,
+                epochs=1 if incremental else None,
+            )
+
+        # Assign only now, so a failed fit leaves the estimator as it was.
+        prev = continuing and hasattr(self, "loss_curve_")
+        self.module_ = module
+        self._optimizer_state = history.optimizer_state
+        self.loss_curve_ = (list(self.loss_curve_) if prev else []) + history.loss_curve
+        self.validation_scores_ = (
+            (list(self.validation_scores_) if prev else []) + history.validation_scores
+            if self.early_stopping and not incremental
+            else None
+        )
+        self.n_iter_ = (self.n_iter_ if prev else 0) + history.n_iter
+        self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else np.inf
+        self.best_validation_score_ = (
+            max(self.validation_scores_) if self.validation_scores_ else None
+        )
+        if not incremental and not history.converged and not history.interrupted:
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _class_weights(self, targets, seqs):
+        return 1.0
+
+    def _subset_targets(self, targets, seqs, idx):
+        if self._return_sequences:
+            from ._data import Sequences
+
+            return Sequences(targets, seqs.offsets).subset(idx).values
+        return targets[idx]
+
+    def _batches(self, seqs, targets, weights, per_step, device, train_idx, val_idx):
+        def make(idx):
+            if idx is None:
+                s, t, w = seqs, targets, weights
+            else:
+                s, t, w = seqs.subset(idx), self._subset_targets(targets, seqs, idx), weights[idx]
+            return _engine.SequenceBatches(s.values, s.offsets, t, w, per_step, device)
+
+        if train_idx is None:
+            return make(None), None
+        return make(train_idx), make(val_idx)
+
+    # --------------------------------------------------------------- predict
+    def _inference_device(self):
+        if self.device == "auto":
+            return _engine.resolve_device("auto")
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            warnings.warn(
+                "This model was set to device='cuda' but CUDA is not available; "
+                "predicting on the CPU.",
+                UserWarning,
+            )
+            return torch.device("cpu")
+        return device
+
+    def _forward(self, X, sequence_lengths=None, transform=None):
+        """Network outputs for ``X``: (n_samples, K), or (total_steps, K) with
+        the validated sequences for per-step models."""
+        check_is_fitted(self, "module_")
+        seqs = self._validate_X(X, reset=False, sequence_lengths=sequence_lengths)
+        device = self._inference_device()
+        module = self.module_
+        if next(module.parameters()).device != device:
+            module.to(device)
+        data = _engine.SequenceBatches(seqs.values, seqs.offsets, device=device, stream=True)
+        out = _engine.predict_outputs(
+            module, data, max(self.batch_size, _INFERENCE_BATCH), _use_packing(device), transform
+        )
+        return out, seqs
+
+    # ------------------------------------------------------------- pickling
+    def __getstate__(self):
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
+        if "module_" in state:
+            # store CPU weights so a model fitted on a GPU loads anywhere
+            state["module_"] = copy.deepcopy(state["module_"]).cpu()
+            if state.get("_optimizer_state") is not None:
+                state["_optimizer_state"] = _to_cpu(state["_optimizer_state"])
+        return state
+
+
+def _to_cpu(obj):
+    if torch.is_tensor(obj):
+        return obj.cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
+def _use_packing(device):
+    """Packed sequences on CUDA (cuDNN), the length-grouped padded kernel on CPU."""
+    return device.type == "cuda"
+
+
+def extend_init(**extra):
+    """Class decorator: an ``__init__`` taking BaseRNN's parameters plus
+    ``extra`` (name=default), all keyword-only, so the shared parameter list
+    is written once. sklearn reads the generated signature."""
+
+    def decorate(cls):
+        base_params = list(inspect.signature(BaseRNN.__init__).parameters.values())
+        new_params = base_params + [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+            for name, default in extra.items()
+        ]
+
+        def __init__(self, **params):
+            for name, default in extra.items():
+                setattr(self, name, params.pop(name, default))
+            BaseRNN.__init__(self, **params)
+
+        __init__.__signature__ = inspect.Signature(new_params)
+        __init__.__doc__ = f"Initialize {cls.__name__}; see the class docstring."
+        __init__.__qualname__ = f"{cls.__name__}.__init__"
+        cls.__init__ = __init__
+        return cls
+
+    return decorate

@@ -1,0 +1,404 @@
+"""The training and inference loop shared by every estimator.
+
+This module owns torch: batching by length, the padded (or packed) forward
+pass, weighted losses, BPTT with gradient clipping, truncated BPTT, early
+stopping with the best weights restored, and batched inference. It imports
+nothing from scikit-learn; estimators hand it numpy arrays and callbacks.
+"""
+
+import copy
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ._modules import step_mask
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+
+
+def resolve_device(device):
+    """'auto' -> CUDA when available, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "device='cuda' was requested but CUDA is not available on this machine; "
+            "use device='cpu' or device='auto'."
+        )
+    return device
+
+
+def make_optimizer(optimizer, params, lr, weight_decay):
+    """Build an optimizer from a name ('adam', 'sgd', 'rmsprop') or a class."""
+    cls = _OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
+    return cls(params, lr=lr, weight_decay=weight_decay)
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one fit, translated from the estimator's parameters."""
+
+    loss: str  # 'cross_entropy' or 'mse'
+    optimizer: object = "adam"
+    learning_rate_init: float = 1e-3
+    alpha: float = 0.0
+    batch_size: int = 32
+    max_iter: int = 100
+    shuffle: bool = True
+    clip_grad_norm: float = 1.0
+    tbptt_steps: int = None
+    early_stopping: bool = False
+    n_iter_no_change: int = 10
+    tol: float = 1e-4
+    verbose: int = 0
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    packed: bool = False
+    seed: int = 0
+
+
+@dataclass
+class FitHistory:
+    """What one call of :func:`fit_module` learned about the run."""
+
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    n_iter: int = 0
+    converged: bool = False
+    interrupted: bool = False
+    best_loss: float = math.inf
+    best_validation_score: float = -math.inf
+    optimizer_state: dict = None
+
+
+class SequenceBatches:
+    """Gathers padded batches from compact sequences.
+
+    Parameters
+    ----------
+    values : ndarray (total_steps, F)
+    offsets : ndarray (n_samples + 1,)
+    targets : ndarray or None
+        (n_samples, ...) per-sample targets or (total_steps, K) per-step ones.
+    weights : ndarray (n_samples,) or None
+    per_step : bool
+        Whether ``targets`` are per time step.
+    device : torch.device
+        Where the whole data set lives (training) or where batches are sent
+        (inference keeps the data on the CPU and streams batches).
+    """
+
+    def __init__(self, values, offsets, targets=None, weights=None, per_step=False,
+                 device="cpu", stream=False):
+        self.device = torch.device(device)
+        home = torch.device("cpu") if stream else self.device
+        self.values = torch.as_tensor(values).to(home)
+        self.lengths_np = np.diff(offsets).astype(np.int64)
+        self.n_samples = len(self.lengths_np)
+        self.lengths = torch.as_tensor(self.lengths_np).to(home)
+        self.starts = torch.as_tensor(np.asarray(offsets[:-1], dtype=np.int64)).to(home)
+        self.uniform = bool(self.n_samples) and bool(np.all(self.lengths_np == self.lengths_np[0]))
+        if self.uniform:
+            T = int(self.lengths_np[0])
+            self.values3d = self.values.view(self.n_samples, T, -1)
+        self.targets = None if targets is None else torch.as_tensor(targets).to(home)
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float32).to(home)
+        self.per_step = per_step
+
+    def positions(self, idx):
+        """Flat step indices (B, Lmax), clamped to each sample's last step."""
+        lengths = self.lengths[idx]
+        L = int(lengths.max())
+        t = torch.arange(L, device=lengths.device).unsqueeze(0)
+        return self.starts[idx].unsqueeze(1) + torch.minimum(t, lengths.unsqueeze(1) - 1), lengths
+
+    def get(self, idx):
+        """Return x (B, L, F), lengths (B,), y, w for sample indices ``idx``."""
+        idx = torch.as_tensor(idx).to(self.values.device)
+        if self.uniform:
+            x = self.values3d[idx]
+            lengths = self.lengths[idx]
+            pos = None
+        else:
+            pos, lengths = self.positions(idx)
+            x = self.values[pos]
+        y = w = None
+        if self.targets is not None:
+            if self.per_step:
+                if pos is None:
+                    pos, _ = self.positions(idx)
+                y = self.targets[pos]
+            else:
+                y = self.targets[idx]
+        if self.weights is not None:
+            w = self.weights[idx]
+        dev = self.device
+        if x.device != dev:
+            x, lengths = x.to(dev, non_blocking=True), lengths.to(dev)
+            y = None if y is None else y.to(dev)
+            w = None if w is None else w.to(dev)
+        return x, lengths, y, w
+
+
+def length_grouped_batches(lengths, batch_size, rng=None):
+    """Split sample indices into batches of similar length.
+
+    With ``rng`` the samples are shuffled first (ties in length stay in random
+    order) and the order of the batches is shuffled, so training stays
+    stochastic; without it the order is deterministic (inference).
+    """
+    n = len(lengths)
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    if not np.all(lengths == lengths[0]):
+        order = order[np.argsort(lengths[order], kind="stable")]
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    if rng is not None and len(batches) > 1:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def weighted_loss(out, y, w, lengths, kind):
+    """Weighted mean loss of a batch and the batch's total weight.
+
+    Per-sample outputs: ``sum(w_i * l_i) / sum(w_i)``. Per-step outputs
+    (N, L, K): every real step counts, ``sum_i w_i sum_t l_it / sum_i w_i T_i``.
+    """
+    if out.dim() == 3:
+        per_step = ((out - y) ** 2).mean(-1)
+        mask = step_mask(lengths, out.shape[1]).to(out.dtype)
+        per_sample = (per_step * mask).sum(1)
+        norm = w * lengths.to(out.dtype)
+    else:
+        if kind == "cross_entropy":
+            per_sample = F.cross_entropy(out, y, reduction="none")
+        else:
+            per_sample = ((out - y) ** 2).mean(-1)
+        norm = w
+    total = norm.sum()
+    return (w * per_sample).sum() / total.clamp_min(1e-12), total
+
+
+def _detach_state(state):
+    return [[s.detach() if torch.is_tensor(s) else tuple(t.detach() for t in s) for s in layer]
+            for layer in state]
+
+
+def _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params):
+    """Truncated BPTT on one batch: the state is carried across chunks of
+    ``tbptt_steps`` steps but the gradient is cut at chunk boundaries.
+
+    Per-step models update after each chunk; pooled ('last') models
+    accumulate the loss of the sequences that end in each chunk and update
+    once per batch. Only one chunk's graph is alive at a time.
+    """
+    k = cfg.tbptt_steps
+    L = x.shape[1]
+    per_step = y.dim() == 3 if cfg.loss == "mse" else False
+    if per_step:
+        norm = (w * lengths.to(torch.float32)).sum().clamp_min(1e-12)
+    else:
+        norm = w.sum().clamp_min(1e-12)
+    state, total = None, 0.0
+    optimizer.zero_grad(set_to_none=True)
+    for c0 in range(0, L, k):
+        xc = model.embed(x[:, c0 : c0 + k])
+        chunk_len = (lengths - c0).clamp(1, xc.shape[1])
+        out, state = model.encoder(xc, chunk_len, state=state)
+        state = _detach_state(state)
+        if per_step:
+            pred = model.head(out)
+            mask = step_mask(lengths - c0, out.shape[1]).to(pred.dtype)
+            err = ((pred - y[:, c0 : c0 + k]) ** 2).mean(-1)
+            loss = (w * (err * mask).sum(1)).sum() / norm
+            loss.backward()
+            _clip_and_step(optimizer, params, cfg)
+            optimizer.zero_grad(set_to_none=True)
+        else:
+            ends = (lengths - 1 >= c0) & (lengths - 1 < c0 + k)
+            if not bool(ends.any()):
+                continue
+            rows = ends.nonzero().squeeze(1)
+            last = out[rows, (lengths[rows] - 1 - c0)]
+            pred = model.head(last)
+            if cfg.loss == "cross_entropy":
+                err = F.cross_entropy(pred, y[rows], reduction="none")
+            else:
+                err = ((pred - y[rows]) ** 2).mean(-1)
+            loss = (w[rows] * err).sum() / norm
+            loss.backward()
+        total += float(loss.detach())
+    if not per_step:
+        _clip_and_step(optimizer, params, cfg)
+    return total
+
+
+def _clip_and_step(optimizer, params, cfg):
+    if cfg.clip_grad_norm is not None:
+        torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad_norm)
+    optimizer.step()
+
+
+def train_epoch(model, optimizer, data, batches, cfg):
+    """One pass over ``batches``; returns the weighted mean training loss."""
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    total = torch.zeros((), device=cfg.device)
+    weight = torch.zeros((), device=cfg.device)
+    for idx in batches:
+        x, lengths, y, w = data.get(idx)
+        if cfg.tbptt_steps is not None:
+            loss_value = _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params)
+            norm = w.sum()
+            total += loss_value * norm
+            weight += norm
+            continue
+        optimizer.zero_grad(set_to_none=True)
+        out = model(x, lengths, packed=cfg.packed)
+        loss, norm = weighted_loss(out, y, w, lengths, cfg.loss)
+        loss.backward()
+        _clip_and_step(optimizer, params, cfg)
+        total += loss.detach() * norm
+        weight += norm
+    return float(total / weight.clamp_min(1e-12))
+
+
+@torch.inference_mode()
+def predict_outputs(model, data, batch_size, packed=False, transform=None):
+    """Network outputs for every sample, in the original order.
+
+    Batches are grouped by length and streamed to the model's device, so
+    memory stays bounded by one batch. Returns (n_samples, K) or, for
+    per-step models, (total_steps, K) float32 numpy arrays. ``transform``
+    (e.g. softmax) is applied per batch on the device.
+    """
+    model.eval()
+    outputs = None
+    for idx in length_grouped_batches(data.lengths_np, batch_size):
+        x, lengths, _, _ = data.get(idx)
+        out = model(x, lengths, packed=packed)
+        if transform is not None:
+            out = transform(out)
+        per_step = out.dim() == 3
+        if per_step:
+            mask = step_mask(lengths, out.shape[1])
+            pos, _ = data.positions(torch.as_tensor(idx).to(data.values.device))
+            idx = pos.to(out.device)[mask].cpu().numpy()
+            out = out[mask]
+        out = out.float().cpu().numpy()
+        if outputs is None:
+            n_rows = data.values.shape[0] if per_step else data.n_samples
+            outputs = np.empty((n_rows, out.shape[1]), dtype=np.float32)
+        outputs[idx] = out
+    return outputs
+
+
+class _EarlyStopper:
+    """sklearn-MLP-style stopping rule on the training loss or a validation score."""
+
+    def __init__(self, cfg, history):
+        self.cfg = cfg
+        self.history = history
+        self.no_improvement = 0
+        self.best_state = None
+
+    def update(self, model, loss, val_score):
+        h, tol = self.history, self.cfg.tol
+        if val_score is not None:
+            h.validation_scores.append(val_score)
+            if val_score < h.best_validation_score + tol:
+                self.no_improvement += 1
+            else:
+                self.no_improvement = 0
+            if val_score > h.best_validation_score:
+                h.best_validation_score = val_score
+                self.best_state = copy.deepcopy(model.state_dict())
+        else:
+            self.no_improvement = self.no_improvement + 1 if loss > h.best_loss - tol else 0
+        h.best_loss = min(h.best_loss, loss)
+        return self.no_improvement >= self.cfg.n_iter_no_change
+
+
+class TrainingDivergedError(ValueError):
+    """The loss became NaN or infinite."""
+
+
+def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs=None,
+               history=None):
+    """Train ``model`` for up to ``epochs`` (default ``cfg.max_iter``) epochs.
+
+    Parameters
+    ----------
+    model : SequenceNet
+    optimizer : torch.optim.Optimizer
+    train : SequenceBatches
+    cfg : TrainConfig
+    val : SequenceBatches or None
+        Held-out data for early stopping.
+    val_score : callable or None
+        Maps the model's validation outputs (numpy) to a score, higher is
+        better (accuracy, R^2).
+    history : FitHistory or None
+        Continued when given (warm start).
+
+    Returns
+    -------
+    FitHistory
+        The model holds the final weights, or the best ones when early
+        stopping on validation data. A ``KeyboardInterrupt`` ends training
+        with a warning and a usable model from the last completed epoch.
+        A non-finite loss restores the last good weights and raises
+        :class:`TrainingDivergedError`.
+    """
+    history = history or FitHistory()
+    epochs = cfg.max_iter if epochs is None else epochs
+    rng = np.random.default_rng(cfg.seed + len(history.loss_curve))
+    stopper = _EarlyStopper(cfg, history)
+    use_val = val is not None and val_score is not None
+    bar = tqdm(range(epochs), disable=not cfg.verbose, desc="epochs", unit="epoch")
+    for epoch in bar:
+        good_state = copy.deepcopy(model.state_dict())
+        good_optim = copy.deepcopy(optimizer.state_dict())
+        batches = length_grouped_batches(
+            train.lengths_np, cfg.batch_size, rng if cfg.shuffle else None
+        )
+        try:
+            loss = train_epoch(model, optimizer, train, batches, cfg)
+        except KeyboardInterrupt:
+            model.load_state_dict(good_state)
+            optimizer.load_state_dict(good_optim)
+            history.interrupted = True
+            warnings.warn(
+                f"Training interrupted by the user during epoch {history.n_iter + 1}; "
+                f"the model keeps the weights after {history.n_iter} completed epoch(s)"
+                + (" (best validation weights restored)" if stopper.best_state else "")
+                + ".",
+                UserWarning,
+                stacklevel=3,
+            )
+            break
+        if not math.isfinite(loss):
+            model.load_state_dict(good_state)
+            optimizer.load_state_dict(good_optim)
+            raise TrainingDivergedError(
+                f"The training loss became {loss} in epoch {history.n_iter + 1}; the "
+                "weights of the last finite epoch were restored. Lower "
+                "learning_rate_init, set clip_grad_norm, or scale the inputs/targets."
+            )
+        history.loss_curve.append(loss)
+        history.n_iter += 1
+        score = float(val_score(predict_outputs(model, val, 1024, cfg.packed))) if use_val else None
+        if cfg.verbose:
+            bar.set_postfix(loss=f"{loss:.4f}", **({"val": f"{score:.4f}"} if use_val else {}))
+        if stopper.update(model, loss, score):
+            history.converged = True
+            break
+    bar.close()
+    if use_val and stopper.best_state is not None:
+        model.load_state_dict(stopper.best_state)
+    history.optimizer_state = optimizer.state_dict()
+    return history
