@@ -1,8 +1,15 @@
 """skrnn: recurrent neural networks as scikit-learn estimators."""
 
 from .classifier import RNNClassifier
+from .preprocessing import SequencePadder, SequenceScaler, TimeSeriesWindower
 from .regressor import RNNRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["RNNClassifier", "RNNRegressor"]
+__all__ = [
+    "RNNClassifier",
+    "RNNRegressor",
+    "SequencePadder",
+    "SequenceScaler",
+    "TimeSeriesWindower",
+]

@@ -217,7 +217,7 @@ def _from_array(X, mask_value, sequence_lengths, name, token_ids):
         form = "3d"
     else:
         hint = (
-            " A 1-D array is not a set of sequences: reshape it to (n_samples, "
+            " A 1-D array is not a set of sequences. Reshape your data to (n_samples, "
             "n_timesteps) or (n_samples, n_timesteps, n_features), or pass a list "
             "of per-sample arrays."
             if X.ndim <= 1
@@ -323,7 +323,8 @@ def _from_ragged(X, mask_value, sequence_lengths, name, token_ids):
 
 
 def to_sequences(
-    X, *, mask_value=np.nan, sequence_lengths=None, token_ids=False, name="X"
+    X, *, mask_value=np.nan, sequence_lengths=None, token_ids=False, name="X",
+    dtype=np.float32,
 ):
     """Validate sequence input and strip its padding.
 
@@ -341,12 +342,16 @@ def to_sequences(
         Read the values as integer token ids (int64) instead of floats.
     name : str, default='X'
         Name used in error messages.
+    dtype : numpy dtype, default=np.float32
+        Dtype of real-valued values (the preprocessing transformers keep
+        float64).
 
     Returns
     -------
     Sequences
-        Values are float32, or int64 for token ids. The caller's data is never
-        modified (a copy is made whenever values change).
+        Values are ``dtype`` (float32 by default), or int64 for token ids.
+        The caller's data is never modified (a copy is made whenever values
+        change).
     """
     if sp.issparse(X):
         raise TypeError(
@@ -360,7 +365,7 @@ def to_sequences(
     else:
         seqs = _from_array(X, mask_value, sequence_lengths, name, token_ids)
     if not token_ids:
-        values = np.ascontiguousarray(seqs.values, dtype=np.float32)
+        values = np.ascontiguousarray(seqs.values, dtype=dtype)
         seqs = Sequences(values, seqs.offsets, seqs.form, seqs.starts, seqs.n_timesteps)
     return seqs
 
