@@ -2,6 +2,7 @@
 
 from .classifier import RNNClassifier
 from .preprocessing import SequencePadder, SequenceScaler, TimeSeriesWindower
+from .persistence import load
 from .regressor import RNNRegressor
 
 __version__ = "0.1.0"
@@ -12,4 +13,5 @@ __all__ = [
     "SequencePadder",
     "SequenceScaler",
     "TimeSeriesWindower",
+    "load",
 ]

@@ -19,6 +19,7 @@ from . import _engine
 from ._compat import reset_feature_names, validate_data
 from ._data import check_sample_aligned, to_sequences
 from ._modules import SequenceNet
+from .persistence import PersistenceMixin
 
 _INFERENCE_BATCH = 1024
 
@@ -42,7 +43,7 @@ def _optimizer_class(value):
     return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
 
 
-class BaseRNN(BaseEstimator):
+class BaseRNN(PersistenceMixin, BaseEstimator):
     """Shared parameters and fit/predict plumbing of the recurrent estimators."""
 
     _parameter_constraints = {
