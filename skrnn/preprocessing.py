@@ -319,6 +319,12 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
     --------
     SequencePadder : Pad variable-length sequences.
 
+    Notes
+    -----
+    With a numeric ``mask_value`` (e.g. ``0.0``), a real step at the end of a
+    sequence that scales exactly to ``mask_value`` cannot be told apart from
+    padding afterwards; NaN padding (the default) has no such ambiguity.
+
     Examples
     --------
     >>> import numpy as np

@@ -1,0 +1,322 @@
+"""SequencePadder, SequenceScaler and TimeSeriesWindower: hand-worked values,
+round trips, pandas output, sklearn's estimator checks, and the promise that
+padded input gives the estimators exactly what ragged input gives them."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import (
+    check_global_output_transform_pandas,
+    check_set_output_transform_pandas,
+    parametrize_with_checks,
+)
+
+from skrnn import RNNClassifier, RNNRegressor, SequencePadder, SequenceScaler, TimeSeriesWindower
+
+_NAN_INSIDE = (
+    "NaN marks padding only at the ends of a sequence; the check puts NaN inside "
+    "sequences, which raises by design"
+)
+_WINDOWS_ORDER = (
+    "rows are time steps: each window holds the rows before it, so reordering or "
+    "splitting the rows changes the windows by design"
+)
+_WINDOWS_3D = "the output is 3-D (n_timesteps, window, n_features), never a table"
+
+
+def _expected_failed_checks(estimator):
+    failures = {"check_estimators_pickle": _NAN_INSIDE}
+    if isinstance(estimator, TimeSeriesWindower):
+        failures = {
+            "check_methods_sample_order_invariance": _WINDOWS_ORDER,
+            "check_methods_subset_invariance": _WINDOWS_ORDER,
+        }
+    return failures
+
+
+_TRANSFORMERS = [SequencePadder(), SequenceScaler(), TimeSeriesWindower(window=3)]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Tiny models train ~10x faster with one intra-op thread on a busy CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@parametrize_with_checks(_TRANSFORMERS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_transformer(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("check", [check_set_output_transform_pandas,
+                                   check_global_output_transform_pandas])
+@pytest.mark.parametrize("estimator", _TRANSFORMERS, ids=lambda e: type(e).__name__)
+def test_sklearn_pandas_output_checks(estimator, check):
+    if isinstance(estimator, TimeSeriesWindower):
+        pytest.xfail(_WINDOWS_3D)
+    check(type(estimator).__name__, estimator)
+
+
+@pytest.fixture
+def ragged():
+    rng = np.random.RandomState(0)
+    return [rng.normal(size=(n, 2)) for n in (3, 5, 1, 4)]
+
+
+# ------------------------------------------------------------- SequencePadder
+def test_padder_keras_semantics_by_hand():
+    X = [np.array([1.0, 2.0, 3.0]), np.array([4.0])]
+    assert SequencePadder(value=0.0).fit_transform(X).tolist() == [[1, 2, 3], [4, 0, 0]]
+    pre = SequencePadder(padding="pre", value=0.0).fit_transform(X)
+    assert pre.tolist() == [[1, 2, 3], [0, 0, 4]]
+    cut_post = SequencePadder(maxlen=2, value=-1.0).fit_transform(X)
+    assert cut_post.tolist() == [[1, 2], [4, -1]]
+    cut_pre = SequencePadder(maxlen=2, truncating="pre", padding="pre", value=-1.0).fit_transform(X)
+    assert cut_pre.tolist() == [[2, 3], [-1, 4]]
+
+
+def test_padder_learns_maxlen_and_pads_with_nan(ragged):
+    padder = SequencePadder().fit(ragged)
+    assert padder.maxlen_ == 5 and padder.n_features_in_ == 2
+    out = padder.transform(ragged)
+    assert out.shape == (4, 5, 2) and out.dtype == np.float64
+    np.testing.assert_array_equal(out[0, :3], ragged[0])
+    assert np.isnan(out[0, 3:]).all() and not np.isnan(out[1]).any()
+    # a longer sequence at transform time is truncated to maxlen_
+    longer = padder.transform([np.ones((7, 2))])
+    assert longer.shape == (1, 5, 2) and not np.isnan(longer).any()
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+def test_padder_inverse_round_trip(ragged, padding):
+    padder = SequencePadder(padding=padding, value=-9.0)
+    back = padder.inverse_transform(padder.fit_transform(ragged))
+    assert len(back) == len(ragged)
+    for a, b in zip(ragged, back):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_padder_univariate_input_gives_2d_and_pandas_columns():
+    X = [np.arange(1.0, 4.0), np.arange(1.0, 3.0)]
+    padder = SequencePadder().set_output(transform="pandas")
+    out = padder.fit_transform(X)
+    assert isinstance(out, pd.DataFrame) and out.shape == (2, 3)
+    assert list(out.columns) == list(padder.get_feature_names_out())
+    assert list(out.columns) == ["sequencepadder0", "sequencepadder1", "sequencepadder2"]
+    back = padder.inverse_transform(out)
+    assert [b.tolist() for b in back] == [[1, 2, 3], [1, 2]]
+
+
+def test_padder_does_not_modify_input(ragged):
+    copies = [x.copy() for x in ragged]
+    SequencePadder(value=0.0).fit_transform(ragged)
+    for a, b in zip(ragged, copies):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_padder_clear_errors(ragged):
+    with pytest.raises(ValueError, match=r"X\[1\] has 3 features, X\[0\] has 2"):
+        SequencePadder().fit([np.ones((2, 2)), np.ones((2, 3))])
+    padder = SequencePadder().fit(ragged)
+    with pytest.raises(ValueError, match="3 features per time step.*fitted with 2"):
+        padder.transform([np.ones((2, 3))])
+    with pytest.raises(ValueError, match="padding"):
+        SequencePadder(padding="middle").fit(ragged)
+
+
+def _ragged_classification(seed=0, n=32):
+    rng = np.random.RandomState(seed)
+    X = [rng.normal(size=(rng.randint(3, 12), 2)) for _ in range(n)]
+    y = np.array([int(x[:, 0].sum() > 0) for x in X])
+    return X, y
+
+
+_CLF = dict(hidden_size=8, max_iter=2, batch_size=16, random_state=0, device="cpu")
+
+
+@pytest.mark.parametrize("value", [None, -5.0], ids=["nan-default", "value=-5"])
+@pytest.mark.parametrize("padding", ["pre", "post"])
+def test_padded_pipeline_predicts_like_ragged_input(value, padding):
+    X, y = _ragged_classification()
+    if value is None:  # all defaults: NaN padding read by the default mask
+        padder, clf = SequencePadder(padding=padding), RNNClassifier(**_CLF)
+    else:
+        padder = SequencePadder(padding=padding, value=value)
+        clf = RNNClassifier(mask_value=value, **_CLF)
+    ragged_model = RNNClassifier(**_CLF).fit(X, y)
+    pipe = make_pipeline(padder, clf).fit(X, y)
+    np.testing.assert_allclose(pipe.predict_proba(X), ragged_model.predict_proba(X), rtol=1e-6)
+    np.testing.assert_array_equal(pipe.predict(X), ragged_model.predict(X))
+
+
+# ------------------------------------------------------------- SequenceScaler
+def test_scaler_statistics_over_real_steps_only_by_hand():
+    X = np.array([[[0.0, 10.0], [2.0, 10.0], [np.nan, np.nan]],
+                  [[np.nan, np.nan], [4.0, 40.0], [6.0, 40.0]]])
+    scaler = SequenceScaler().fit(X)
+    np.testing.assert_allclose(scaler.mean_, [3.0, 25.0])
+    np.testing.assert_allclose(scaler.var_, [5.0, 225.0])
+    assert scaler.n_steps_seen_ == 4
+    out = scaler.transform(X)
+    assert out.shape == X.shape
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(X))  # padding left as it was
+    np.testing.assert_allclose(out[0, 0], [-3 / np.sqrt(5), -1.0])
+    np.testing.assert_allclose(out[1, 2], [3 / np.sqrt(5), 1.0])
+
+
+def test_scaler_keeps_mask_value_padding():
+    X = np.array([[[1.0], [4.0], [0.0]], [[7.0], [0.0], [0.0]]])
+    scaler = SequenceScaler(mask_value=0.0).fit(X)
+    np.testing.assert_allclose(scaler.mean_, [4.0])
+    out = scaler.transform(X)
+    np.testing.assert_allclose(out[:, :, 0], [[-1.224745, 0.0, 0.0], [1.224745, 0.0, 0.0]],
+                               atol=1e-6)
+    # a real step equal to the mean scales to 0.0 == mask_value: at the end
+    # of a sequence it then reads as padding (see the Notes of the docstring)
+    assert len(scaler.inverse_transform([out[0, :2]])[0]) == 1
+    X[0, 1, 0] = 2.0
+    out = SequenceScaler(mask_value=0.0).fit(X).transform(X)
+    np.testing.assert_allclose(SequenceScaler(mask_value=0.0).fit(X).inverse_transform(out), X)
+
+
+@pytest.mark.parametrize("form", ["3d", "2d", "ragged", "ragged-1d"])
+def test_scaler_round_trip_keeps_form(form):
+    rng = np.random.RandomState(1)
+    X = {
+        "3d": rng.normal(3, 2, size=(5, 4, 3)),
+        "2d": rng.normal(3, 2, size=(5, 4)),
+        "ragged": [rng.normal(3, 2, size=(n, 3)) for n in (2, 6, 1)],
+        "ragged-1d": [rng.normal(3, 2, size=n) for n in (2, 6, 1)],
+    }[form]
+    scaler = SequenceScaler().fit(X)
+    out = scaler.transform(X)
+    back = scaler.inverse_transform(out)
+    if form.startswith("ragged"):
+        assert isinstance(out, list) and [o.shape for o in out] == [x.shape for x in X]
+        values = np.concatenate([np.reshape(o, (len(o), -1)) for o in out])
+        for a, b in zip(X, back):
+            np.testing.assert_allclose(a, b)
+    else:
+        assert out.shape == X.shape
+        values = out.reshape(-1, 1 if form == "2d" else 3)
+        np.testing.assert_allclose(back, X)
+    np.testing.assert_allclose(values.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(values.std(axis=0), 1.0)
+
+
+def test_scaler_pandas_output_and_feature_names():
+    df = pd.DataFrame(np.arange(12.0).reshape(4, 3), columns=["t0", "t1", "t2"],
+                      index=list("abcd"))
+    scaler = SequenceScaler().set_output(transform="pandas").fit(df)
+    out = scaler.transform(df)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["t0", "t1", "t2"] and list(out.index) == list("abcd")
+    # a 2-D table is univariate sequences: one mean over every value
+    np.testing.assert_allclose(scaler.mean_, [5.5])
+    # 3-D input: names describe the per-step features, output stays an array
+    X3 = np.ones((2, 3, 2)) * np.arange(2)
+    scaler3 = SequenceScaler().set_output(transform="pandas").fit(X3)
+    assert list(scaler3.get_feature_names_out()) == ["x0", "x1"]
+    assert isinstance(scaler3.transform(X3), np.ndarray)
+
+
+def test_scaler_zero_variance_feature_is_not_divided():
+    X = np.ones((3, 4, 2))
+    X[:, :, 1] = np.arange(4)
+    out = SequenceScaler().fit_transform(X)
+    np.testing.assert_array_equal(out[:, :, 0], 0.0)
+
+
+def test_scaler_clear_errors():
+    X = np.ones((2, 3, 1))
+    X[0, 1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"X\[0\] contains NaN at real time step 1"):
+        SequenceScaler().fit(X)
+    scaler = SequenceScaler().fit(np.ones((2, 3, 2)))
+    with pytest.raises(ValueError, match="1 features per time step.*fitted with 2"):
+        scaler.transform(np.ones((2, 3, 1)))
+
+
+# --------------------------------------------------------- TimeSeriesWindower
+def test_windower_windows_end_at_their_row():
+    df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [10.0, 20.0, 30.0, 40.0]})
+    out = TimeSeriesWindower(window=3).fit_transform(df)
+    assert out.shape == (4, 3, 2)
+    np.testing.assert_array_equal(out[3], [[2, 20], [3, 30], [4, 40]])
+    np.testing.assert_array_equal(out[1, 1:], [[1, 10], [2, 20]])
+    assert np.isnan(out[1, 0]).all() and np.isnan(out[0, :2]).all()
+    zero_padded = TimeSeriesWindower(window=3, value=0.0).fit_transform(df)
+    np.testing.assert_array_equal(zero_padded[0], [[0, 0], [0, 0], [1, 10]])
+
+
+def test_windower_window_longer_than_series_and_names():
+    s = pd.Series([1.0, 2.0], name="sales")
+    windower = TimeSeriesWindower(window=5).fit(s)
+    out = windower.transform(s)
+    assert out.shape == (2, 5, 1) and np.isnan(out[1, :3]).all()
+    assert list(windower.get_feature_names_out()) == ["sales"]
+    np.testing.assert_array_equal(windower.inverse_transform(out), [[1.0], [2.0]])
+    windower.set_output(transform="pandas")
+    back = windower.inverse_transform(out)
+    assert isinstance(back, pd.DataFrame) and list(back.columns) == ["sales"]
+
+
+def test_windower_clear_errors():
+    with pytest.raises(ValueError, match="contains NaN"):
+        TimeSeriesWindower(window=2).fit(pd.DataFrame({"y": [1.0, np.nan, 3.0]}))
+    with pytest.raises(ValueError, match="one time-ordered table"):
+        TimeSeriesWindower(window=2).fit(np.ones((3, 4, 2)))
+    with pytest.raises(ValueError, match="Reshape your data"):
+        TimeSeriesWindower(window=2).fit(np.arange(5.0))
+    with pytest.raises(ValueError, match="window"):
+        TimeSeriesWindower(window=0).fit(np.ones((3, 1)))
+    windower = TimeSeriesWindower(window=2).fit(pd.DataFrame({"y": [1.0], "x": [2.0]}))
+    with pytest.raises(ValueError, match="feature names"):
+        windower.transform(pd.DataFrame({"y": [1.0], "z": [2.0]}))
+
+
+def _series_problem(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    t = np.arange(n + 1)
+    values = np.sin(2 * np.pi * t / 12) + 0.1 * rng.normal(size=n + 1)
+    df = pd.DataFrame({"y": values[:-1], "month": (t[:-1] % 12) / 11.0})
+    return df, values[1:]  # next value of y
+
+
+def test_windower_pipeline_default_estimator_reads_padding():
+    """The first rows' NaN-padded windows are read as shorter sequences: a
+    pipeline with the estimator's defaults predicts every row."""
+    X, y = _series_problem(n=40)
+    pipe = make_pipeline(TimeSeriesWindower(window=12),
+                         RNNRegressor(hidden_size=8, max_iter=2, random_state=0))
+    pred = pipe.fit(X, y).predict(X)
+    assert pred.shape == (40,) and np.isfinite(pred).all()
+    # row 0 sees one step only: same prediction as that single step alone
+    alone = pipe[-1].predict(X.to_numpy()[None, :1, :])
+    np.testing.assert_allclose(pred[0], alone[0], rtol=1e-5)
+
+
+def test_windower_in_grid_search_with_time_series_split():
+    X, y = _series_problem(n=96)
+    pipe = make_pipeline(
+        TimeSeriesWindower(window=2),
+        RNNRegressor(max_iter=25, learning_rate_init=2e-2, batch_size=32, random_state=0),
+    )
+    grid = GridSearchCV(
+        pipe,
+        {"timeserieswindower__window": [1, 12], "rnnregressor__hidden_size": [4, 12]},
+        cv=TimeSeriesSplit(n_splits=3),
+        scoring="neg_mean_squared_error",
+    ).fit(X, y)
+    scores = grid.cv_results_["mean_test_score"]
+    assert len(scores) == 4 and np.isfinite(scores).all()
+    # one step of history cannot tell where the sine goes; a year can
+    assert grid.best_params_["timeserieswindower__window"] == 12
+    naive_mse = np.mean((y - X["y"].to_numpy()) ** 2)
+    assert -grid.best_score_ < naive_mse
