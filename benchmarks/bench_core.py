@@ -239,6 +239,7 @@ def bench_predict(data, batch_size, epochs, n=10_000, repeats=5, seed=0):
     rng = np.random.default_rng(seed)
     pick = rng.integers(0, len(X_te), n)
     X_big = [X_te[i] for i in pick]
+    y_big = y_te[pick]
     X_pad, lengths = pad_zeros(X_big)
     X_nan = X_pad.numpy().copy()
     X_nan[np.arange(X_nan.shape[1]) >= lengths.numpy()[:, None]] = np.nan
