@@ -2,6 +2,7 @@
 recurrent estimators. Subclasses add target handling only."""
 
 import copy
+import functools
 import inspect
 import warnings
 from numbers import Integral, Real
@@ -37,6 +38,25 @@ def _is_tabular(X):
     if _is_ragged_container(X):
         return False
     return np.ndim(X) == 2 if not hasattr(X, "ndim") else X.ndim == 2
+
+
+def restore_on_failure(fit_method):
+    """Decorator for fit methods: when the fit raises (an invalid input found
+    halfway, a diverged loss, an error in a callback), every attribute is put
+    back as it was, so a failed fit never leaves a half-updated estimator
+    that looks fitted."""
+
+    @functools.wraps(fit_method)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(self.__dict__)
+        try:
+            return fit_method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
 
 
 def _optimizer_class(value):
@@ -258,6 +278,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
 
     # ------------------------------------------------------------------- fit
+    @restore_on_failure
     def _fit(self, X, y, sample_weight, sequence_lengths, *, incremental, classes=None):
         self._check_params_combination()
         if y is None:

@@ -323,6 +323,10 @@ class _EarlyStopper:
         return self.no_improvement >= self.cfg.n_iter_no_change
 
 
+def _weights_finite(model):
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
 class TrainingDivergedError(ValueError):
     """The loss became NaN or infinite."""
 
@@ -368,6 +372,10 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
         )
         try:
             loss = train_epoch(model, optimizer, train, batches, cfg)
+            # a step after the epoch's last loss can still poison the weights
+            finite = math.isfinite(loss) and _weights_finite(model)
+            score = float(val_score(predict_outputs(model, val, 1024, cfg.packed))) if (
+                use_val and finite) else None
         except KeyboardInterrupt:
             model.load_state_dict(good_state)
             optimizer.load_state_dict(good_optim)
@@ -381,17 +389,18 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
                 stacklevel=3,
             )
             break
-        if not math.isfinite(loss):
+        if not finite:
             model.load_state_dict(good_state)
             optimizer.load_state_dict(good_optim)
             raise TrainingDivergedError(
-                f"The training loss became {loss} in epoch {history.n_iter + 1}; the "
+                (f"The training loss became {loss}" if not math.isfinite(loss)
+                 else "The weights became NaN or infinite")
+                + f" in epoch {history.n_iter + 1}; the "
                 "weights of the last finite epoch were restored. Lower "
                 "learning_rate_init, set clip_grad_norm, or scale the inputs/targets."
             )
         history.loss_curve.append(loss)
         history.n_iter += 1
-        score = float(val_score(predict_outputs(model, val, 1024, cfg.packed))) if use_val else None
         if cfg.verbose:
             bar.set_postfix(loss=f"{loss:.4f}", **({"val": f"{score:.4f}"} if use_val else {}))
         if stopper.update(model, loss, score):

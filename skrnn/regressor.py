@@ -128,6 +128,11 @@ class RNNRegressor(RegressorMixin, BaseRNN):
                 raise ValueError(f"y has {len(y)} rows but X has {seqs.n_samples} sequences.")
             one_d = y.ndim == 1
             values = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)
+        if not np.isfinite(values).all():
+            raise ValueError(
+                "y holds values beyond the float32 range the network computes in "
+                "(|y| > 3.4e38); rescale the targets (e.g. TransformedTargetRegressor)."
+            )
         if first:
             self.n_outputs_ = values.shape[1]
             self._y_one_d = one_d
