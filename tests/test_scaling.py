@@ -1,0 +1,99 @@
+"""Parallel grid search: scores do not depend on n_jobs, and skrnn never
+touches torch's thread count (joblib's workers keep the single OpenMP thread
+they start with, so k workers do not oversubscribe k cores)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from joblib import Parallel, delayed
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from skrnn import RNNClassifier
+
+GRID = {"cell": ["lstm", "gru"], "learning_rate_init": [3e-3, 1e-2]}
+
+
+def small_digits(n=150):
+    X, y = load_digits(return_X_y=True)
+    return X[:n].reshape(-1, 8, 8) / 16.0, y[:n]
+
+
+def small_search(n_jobs):
+    est = RNNClassifier(hidden_size=8, max_iter=2, batch_size=32, device="cpu", random_state=0)
+    return GridSearchCV(est, GRID, cv=2, n_jobs=n_jobs)
+
+
+def scores(cv_results):
+    keys = sorted(k for k in cv_results if k.endswith("_test_score"))
+    return {k: np.asarray(cv_results[k]) for k in keys}, [
+        sorted(p.items()) for p in cv_results["params"]
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture
+def one_thread():
+    """Run this process's fits on one torch thread, as joblib's workers do:
+    on a busy 2-core machine two OpenMP threads spin-wait for each other and
+    a fit gets many times slower. Restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_cv_results_do_not_depend_on_n_jobs(one_thread):
+    X, y = small_digits()
+    serial = small_search(1).fit(X, y)
+    parallel = small_search(2).fit(X, y)
+    s_scores, s_params = scores(serial.cv_results_)
+    p_scores, p_params = scores(parallel.cv_results_)
+    assert s_params == p_params
+    assert s_scores.keys() == p_scores.keys()
+    for key in s_scores:
+        np.testing.assert_array_equal(s_scores[key], p_scores[key], err_msg=key)
+    # the refitted best models are the same network
+    np.testing.assert_array_equal(
+        serial.best_estimator_.predict_proba(X), parallel.best_estimator_.predict_proba(X)
+    )
+
+
+def test_fit_leaves_torch_threads_alone():
+    X, y = small_digits(60)
+    before = torch.get_num_threads()
+    RNNClassifier(hidden_size=4, max_iter=1, device="cpu", random_state=0).fit(X, y)
+    assert torch.get_num_threads() == before
+
+
+def _fit_in_worker(X, y):
+    import torch
+
+    before = torch.get_num_threads()
+    clf = RNNClassifier(hidden_size=4, max_iter=1, device="cpu", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    return before, torch.get_num_threads()
+
+
+def test_workers_keep_their_thread_budget():
+    """With n_jobs=2 joblib gives each worker cpu_count() // 2 threads
+    (at least 1); fitting must not raise that."""
+    import os
+
+    X, y = small_digits(60)
+    budget = max(1, (os.cpu_count() or 1) // 2)
+    out = Parallel(n_jobs=2)(delayed(_fit_in_worker)(X, y) for _ in range(2))
+    for before, after in out:
+        assert after == before
+        assert after <= budget
