@@ -132,6 +132,12 @@ def _as_numeric(X, name, token_ids):
         # float input is accepted when every real value is integral (NaN
         # padding makes padded token arrays float); checked after masking.
         return arr.astype(np.float64)
+    kind = X.dtype.kind if isinstance(X, np.ndarray) else None
+    if kind in ("c", "U", "S", "M", "m"):  # float64 would drop imaginary parts, parse text, count days
+        raise TypeError(
+            f"{name} must hold real numbers; got an array of dtype {X.dtype}. Convert "
+            "it to a float array first."
+        )
     try:
         return np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -365,6 +371,13 @@ def to_sequences(
     else:
         seqs = _from_array(X, mask_value, sequence_lengths, name, token_ids)
     if not token_ids:
+        limit = np.finfo(dtype).max  # values are finite here; the cast must not overflow
+        if seqs.values.dtype.itemsize > np.dtype(dtype).itemsize and np.abs(seqs.values).max() > limit:
+            raise ValueError(
+                f"{name} holds values beyond the range of {np.dtype(dtype)} (|x| > "
+                f"{limit:.3g}), the precision the network computes in; rescale the "
+                "input (e.g. with SequenceScaler)."
+            )
         values = np.ascontiguousarray(seqs.values, dtype=dtype)
         seqs = Sequences(values, seqs.offsets, seqs.form, seqs.starts, seqs.n_timesteps)
     return seqs

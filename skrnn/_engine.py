@@ -25,7 +25,13 @@ def resolve_device(device):
     """'auto' -> CUDA when available, else CPU."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device ({exc}); use 'auto', 'cpu', "
+            "'cuda' or 'cuda:N'."
+        ) from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             "device='cuda' was requested but CUDA is not available on this machine; "
@@ -267,6 +273,30 @@ def train_epoch(model, optimizer, data, batches, cfg):
     return float(total / weight.clamp_min(1e-12))
 
 
+# inference batches pad at most batch_size * this many steps
+_PADDED_STEPS_PER_SAMPLE = 256
+
+
+def bounded_batches(lengths, batch_size, max_steps=None):
+    """Length-grouped inference batches that pad at most ``max_steps`` steps
+    (default ``batch_size * 256``): a batch holding a few very long sequences
+    is split, so one long sequence among short ones costs its own length, not
+    ``batch_size`` times it. Deterministic order."""
+    max_steps = batch_size * _PADDED_STEPS_PER_SAMPLE if max_steps is None else max_steps
+    for idx in length_grouped_batches(lengths, batch_size):
+        L = lengths[idx]  # ascending within a batch
+        if len(idx) * int(L[-1]) <= max_steps:
+            yield idx
+            continue
+        start = 0
+        while start < len(idx):
+            end = start + 1
+            while end < len(idx) and (end + 1 - start) * int(L[end]) <= max_steps:
+                end += 1
+            yield idx[start:end]
+            start = end
+
+
 @torch.inference_mode()
 def predict_outputs(model, data, batch_size, packed=False, transform=None):
     """Network outputs for every sample, in the original order.
@@ -278,7 +308,7 @@ def predict_outputs(model, data, batch_size, packed=False, transform=None):
     """
     model.eval()
     outputs = None
-    for idx in length_grouped_batches(data.lengths_np, batch_size):
+    for idx in bounded_batches(data.lengths_np, batch_size):
         x, lengths, _, _ = data.get(idx)
         out = model(x, lengths, packed=packed)
         if transform is not None:
