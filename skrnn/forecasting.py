@@ -259,7 +259,7 @@ def _frequency(index, freq):
         )
     inferred = pd.infer_freq(index)
     if inferred is None:
-        gaps = pd.Series(np.diff(index.asi8)).map(pd.Timedelta).value_counts()
+        gaps = pd.Series(index[1:] - index[:-1]).value_counts()
         shown = ", ".join(f"{g} ({c}x)" for g, c in gaps.head(3).items())
         raise ValueError(
             "Cannot infer the frequency of the history: the gaps between time "
