@@ -4,12 +4,14 @@ from .classifier import RNNClassifier
 from .preprocessing import SequencePadder, SequenceScaler, TimeSeriesWindower
 from .persistence import load
 from .regressor import RNNRegressor
+from .seq2seq import Seq2SeqTransformer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "RNNClassifier",
     "RNNRegressor",
+    "Seq2SeqTransformer",
     "SequencePadder",
     "SequenceScaler",
     "TimeSeriesWindower",

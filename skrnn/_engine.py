@@ -66,6 +66,9 @@ class TrainConfig:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     packed: bool = False
     seed: int = 0
+    # optional ``batch_loss(model, x, lengths, y, w) -> (loss, total_weight)``
+    # replacing the forward pass + weighted_loss (e.g. encoder-decoder models)
+    batch_loss: object = None
 
 
 @dataclass
@@ -264,8 +267,11 @@ def train_epoch(model, optimizer, data, batches, cfg):
             weight += norm
             continue
         optimizer.zero_grad(set_to_none=True)
-        out = model(x, lengths, packed=cfg.packed)
-        loss, norm = weighted_loss(out, y, w, lengths, cfg.loss)
+        if cfg.batch_loss is not None:
+            loss, norm = cfg.batch_loss(model, x, lengths, y, w)
+        else:
+            out = model(x, lengths, packed=cfg.packed)
+            loss, norm = weighted_loss(out, y, w, lengths, cfg.loss)
         loss.backward()
         _clip_and_step(optimizer, params, cfg)
         total += loss.detach() * norm
