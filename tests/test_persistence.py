@@ -485,3 +485,28 @@ def test_version_mismatch_warns(saved, tmp_path):
     path = _tampered(saved, tmp_path, _set(["versions", "skrnn"], "0.0.1"))
     with pytest.warns(UserWarning, match="saved with skrnn 0.0.1"):
         load(path)
+
+
+# ------------------------------------------------------------------ seq2seq
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_seq2seq_roundtrip(tmp_path):
+    seq2seq = pytest.importorskip("skrnn.seq2seq")
+    from skrnn import _engine
+
+    if "batch_loss" not in _engine.TrainConfig.__dataclass_fields__:
+        pytest.skip("this engine cannot train Seq2SeqTransformer yet")
+    words = ["abc", "hello", "xyz", "abcd", "zz"] * 3
+    model = seq2seq.Seq2SeqTransformer(hidden_size=6, max_iter=2, random_state=0, device="cpu")
+    model.fit(words, [w[::-1] for w in words])
+    model.save(tmp_path / "s2s.skrnn")
+    loaded = load(tmp_path / "s2s.skrnn")
+    assert loaded.predict(words) == model.predict(words)
+    np.testing.assert_array_equal(loaded.transform(words), model.transform(words))
+    np.testing.assert_array_equal(loaded.output_vocabulary_, model.output_vocabulary_)
+
+    X = _ragged(n=12, F=3)
+    auto = seq2seq.Seq2SeqTransformer(hidden_size=6, max_iter=1, random_state=0, device="cpu",
+                                      attention="luong").fit(X)
+    loaded = _roundtrip(auto)
+    np.testing.assert_array_equal(loaded.transform(X), auto.transform(X))
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.predict(X), auto.predict(X)))
