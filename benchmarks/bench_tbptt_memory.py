@@ -6,9 +6,9 @@ across chunks and the weights are updated after each chunk) and one target
 per sequence (``pooling='last'``: the loss of the last chunk, one update).
 Each configuration runs in a fresh subprocess so its peak resident memory
 (``ru_maxrss``) is its own; ``train MiB`` is the peak during ``fit`` minus the
-peak before it (imports, data and a warm-up fit on a short series). With ``--full-bptt`` the same fits run
-without truncation, for comparison: there the autograd graph of the whole
-sequence is alive at once.
+peak before it (imports, data and a warm-up fit on a short series). With
+``--full-bptt`` the same fits run without truncation, for comparison: there
+the autograd graph of the whole sequence is alive at once.
 
     python benchmarks/bench_tbptt_memory.py                  # 10k vs 100k steps
     python benchmarks/bench_tbptt_memory.py --full-bptt      # plus untruncated

@@ -320,12 +320,13 @@ def _target_columns(history, target):
 def _extend(history, future, targets, exog):
     """The history followed by ``future`` rows: targets NaN, exogenous from ``exog``."""
     if isinstance(history, pd.Series):
-        return pd.concat([history, pd.Series(np.nan, index=future, name=history.name)])
+        rows = pd.Series(np.nan, index=future, name=history.name)
+        return pd.concat([history.astype(float), rows])
     exog_columns = [c for c in history.columns if c not in targets]
     rows = pd.DataFrame(np.nan, index=future, columns=history.columns)
     if exog_columns:
         rows[exog_columns] = _future_exog(exog, future, exog_columns)
-    return pd.concat([history, rows.astype(history.dtypes.to_dict())])
+    return pd.concat([history.astype(float), rows])
 
 
 def _future_exog(exog, future, columns):

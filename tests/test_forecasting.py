@@ -110,7 +110,8 @@ def test_recursive_forecast_uses_future_exogenous_values():
 
 def test_recursive_forecast_of_several_targets_is_a_dataframe():
     idx = _monthly(range(20)).index
-    history = pd.DataFrame({"a": np.arange(20.0), "b": 10.0 - np.arange(20.0)}, index=idx)
+    # integer columns (counts) work: forecasts are floats
+    history = pd.DataFrame({"a": np.arange(20), "b": 10 - np.arange(20)}, index=idx)
     targets = pd.concat([make_horizon_targets(history[c], 1) for c in "ab"], axis=1)
     model = _linear_windows(1).fit(history.iloc[:-1], targets.iloc[:-1])
     fc = forecast_recursive(model, history, 2)

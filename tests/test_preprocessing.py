@@ -77,8 +77,8 @@ def test_padder_keras_semantics_by_hand():
     assert pre.tolist() == [[1, 2, 3], [0, 0, 4]]
     cut_post = SequencePadder(maxlen=2, value=-1.0).fit_transform(X)
     assert cut_post.tolist() == [[1, 2], [4, -1]]
-    cut_pre = SequencePadder(maxlen=2, truncating="pre", padding="pre", value=-1.0).fit_transform(X)
-    assert cut_pre.tolist() == [[2, 3], [-1, 4]]
+    cut_pre = SequencePadder(maxlen=2, truncating="pre", padding="pre", value=-1.0)
+    assert cut_pre.fit_transform(X).tolist() == [[2, 3], [-1, 4]]
 
 
 def test_padder_learns_maxlen_and_pads_with_nan(ragged):
