@@ -37,7 +37,7 @@ def _is_tabular(X):
         return True
     if _is_ragged_container(X):
         return False
-    return np.ndim(X) == 2 if not hasattr(X, "ndim") else X.ndim == 2
+    return np.asarray(X).ndim == 2
 
 
 def restore_on_failure(fit_method):
@@ -198,6 +198,10 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         columns, i.e. time steps); 3-D and ragged input count features per step.
         """
         tokens = self.embedding_dim is not None
+        if not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__") and not (
+            hasattr(X, "iloc") or hasattr(X, "tocsr")
+        ):
+            X = np.asarray(X)  # other array-likes (e.g. memory maps, wrappers)
         tabular = _is_tabular(X)
         if tabular and (reset or getattr(self, "_fitted_on_table", False)):
             X = validate_data(
@@ -238,6 +242,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         sw = check_sample_aligned(sample_weight, n, "sample_weight").astype(np.float64)
         if not np.isfinite(sw).all() or (sw < 0).any():
             raise ValueError("sample_weight must be finite and non-negative.")
+        if not sw.any():
+            raise ValueError("sample_weight is zero for every sample; at least one must be positive.")
         return sw.astype(np.float32)
 
     # -------------------------------------------------------------- building
