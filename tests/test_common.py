@@ -1,0 +1,45 @@
+"""scikit-learn's own estimator checks over every public recurrent estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skrnn import RNNClassifier, RNNRegressor
+
+# Small, fast and seeded.
+_FAST = dict(hidden_size=16, max_iter=40, learning_rate_init=1e-2,
+             random_state=0, device="cpu")
+
+_NAN_IS_PADDING = (
+    "the check scatters NaN inside sequences; NaN is accepted only as whole "
+    "padding steps at a sequence's ends (mask_value=np.nan, hence the allow_nan "
+    "tag) and raises elsewhere. Pickling is tested in tests/test_sklearn_api.py."
+)
+_ULP = (
+    "float32 inference: a sample predicted in a batch and alone differs by about "
+    "one float32 ulp (3e-7, different BLAS kernels per batch size), above the "
+    "check's atol=1e-7; batched == alone to 1e-6 is tested in tests/test_estimators.py."
+)
+_FLOAT32 = (
+    "training runs in float32: weighted and repeated fits agree to ~1e-5 "
+    "(tested in tests/test_sklearn_api.py), not to the check's rtol=1e-7."
+)
+
+def expected_failures(estimator):
+    failures = {
+        "check_estimators_pickle": _NAN_IS_PADDING,
+        "check_estimators_pickle(readonly_memmap=True)": _NAN_IS_PADDING,
+    }
+    if isinstance(estimator, RNNClassifier):
+        # softmax probabilities expose float32 rounding that the regressor's
+        # outputs on these checks' data stay within
+        failures["check_sample_weight_equivalence_on_dense_data"] = _FLOAT32
+        failures["check_methods_subset_invariance"] = _ULP
+    return failures
+
+
+@parametrize_with_checks(
+    # the regressor check fits y that depends on one time step, with alpha=0.01
+    [RNNClassifier(**_FAST), RNNRegressor(**{**_FAST, "max_iter": 100})],
+    expected_failed_checks=expected_failures,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
