@@ -66,23 +66,56 @@ def same_scores(a, b):
     return all(np.array_equal(ta[k], tb[k]) for k in ta if k != "params")
 
 
-def _worker_threads():
+def warm_up():
+    """One tiny fit: the first fit in a fresh process pays for lazy imports
+    and first-call initialisation (about 2 CPU s here), later ones do not.
+    Returns (pid, torch threads)."""
     import torch
 
+    X, y = digits_sequences()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        RNNClassifier(hidden_size=4, max_iter=1, device="cpu", random_state=0).fit(X[:64], y[:64])
     return os.getpid(), torch.get_num_threads()
 
 
-def worker_threads(n_jobs):
-    """(pid, torch threads) of joblib's workers; also starts the pool."""
-    out = Parallel(n_jobs=n_jobs)(delayed(_worker_threads)() for _ in range(4 * n_jobs))
+def warm_workers(n_jobs):
+    """Start joblib's pool and warm each worker; (pid, torch threads) of each."""
+    out = Parallel(n_jobs=n_jobs)(delayed(warm_up)() for _ in range(4 * n_jobs))
     return sorted(set(out))
 
 
+def cpu_seconds():
+    """CPU time of this process plus its live children (joblib's workers),
+    from /proc; None where that is not available."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        total = time.process_time()
+        me = str(os.getpid())
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == me:  # ppid
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        return total
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def timed_search(n_jobs, X, y, max_iter):
+    """(wall seconds, CPU seconds or None, fitted search)."""
     search = make_search(n_jobs, max_iter)
+    cpu0 = cpu_seconds()
     start = time.perf_counter()
     search.fit(X, y)
-    return time.perf_counter() - start, search
+    wall = time.perf_counter() - start
+    cpu1 = cpu_seconds()
+    return wall, (None if cpu0 is None or cpu1 is None else cpu1 - cpu0), search
 
 
 def loadavg():
@@ -118,8 +151,9 @@ def main(argv=None):
           f"load average before: {loadavg()}")
 
     start = time.perf_counter()
-    workers = worker_threads(2)  # start loky's pool once, as a session would
+    workers = warm_workers(2)  # start and warm loky's pool once, as a session would
     spawn = time.perf_counter() - start
+    warm_up()  # and this process
 
     times = {1: [], 2: []}
     results = {}
@@ -127,29 +161,39 @@ def main(argv=None):
     try:
         for _ in range(args.repeat):
             for n_jobs in (1, 2):
-                t, search = timed_search(n_jobs, X, y, args.max_iter)
-                times[n_jobs].append(t)
+                t, cpu, search = timed_search(n_jobs, X, y, args.max_iter)
+                times[n_jobs].append((t, cpu))
                 results.setdefault(n_jobs, search.cv_results_)
-                print(f"  n_jobs={n_jobs}: {t:.1f} s (load {loadavg()})", flush=True)
+                cores = f", {cpu:.1f} CPU s = {cpu / t:.2f} cores" if cpu is not None else ""
+                print(f"  n_jobs={n_jobs}: {t:.1f} s{cores} (load {loadavg()})", flush=True)
         extra = None
         if args.also_default_threads and parent != default_threads:
             torch.set_num_threads(default_threads)
-            extra, search = timed_search(1, X, y, args.max_iter)
-            results["default"] = search.cv_results_
+            extra = timed_search(1, X, y, args.max_iter)
+            results["default"] = extra[2].cv_results_
     finally:
         torch.set_num_threads(default_threads)
 
-    t1, t2 = min(times[1]), min(times[2])
+    (t1, c1), (t2, c2) = min(times[1]), min(times[2])
+
+    def row(label, t, cpu):
+        cpu_txt = f"{cpu:9.1f} {cpu / t:6.2f}" if cpu is not None else f"{'n/a':>9} {'n/a':>6}"
+        print(f"{label:<46} {t:9.1f} {t1 / t:7.2f}x {cpu_txt}")
+
     print()
-    print(f"{'search':<44} {'wall [s]':>9} {'speedup':>8}")
-    print(f"{f'n_jobs=1 (torch threads={parent})':<44} {t1:9.1f} {1.0:7.2f}x")
-    print(f"{'n_jobs=2 (loky workers, torch threads=1 each)':<44} {t2:9.1f} {t1 / t2:7.2f}x")
+    print(f"{'search':<46} {'wall [s]':>9} {'speedup':>8} {'CPU [s]':>9} {'cores':>6}")
+    row(f"n_jobs=1 (torch threads={parent})", t1, c1)
+    row("n_jobs=2 (loky workers, torch threads=1 each)", t2, c2)
     if extra is not None:
-        label = f"n_jobs=1 (torch threads={default_threads}, default)"
-        print(f"{label:<44} {extra:9.1f} {t1 / extra:7.2f}x")
+        row(f"n_jobs=1 (torch threads={default_threads}, default)", extra[0], extra[1])
     print(f"speedup n_jobs=2 over n_jobs=1: {t1 / t2:.2f}x (target >= 1.7x; "
           f"ceiling ~1.86x because the refit runs alone)")
-    print(f"starting the 2 loky workers (import torch, once per session): {spawn:.1f} s")
+    if c1 is not None and c2 is not None:
+        print(f"CPU seconds n_jobs=2 / n_jobs=1: {c2 / c1:.2f} (about 1: no oversubscription "
+              f"overhead); 'cores' is CPU s / wall s, what the machine gave the search. "
+              f"On a busy machine the wall speedup is capped by it.")
+    print(f"starting and warming the 2 loky workers (once per session, not timed above): "
+          f"{spawn:.1f} s")
     print(f"torch threads in joblib's workers: {[t for _, t in workers]}; "
           f"in the parent after the run: {torch.get_num_threads()}")
     identical = all(same_scores(results[1], r) for r in results.values())

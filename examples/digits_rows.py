@@ -1,9 +1,17 @@
 """Classify scikit-learn's digits read row by row: each 8x8 image is a
-sequence of 8 time steps with 8 features (the pixel rows)."""
+sequence of 8 time steps with 8 features (the pixel rows).
+
+A bidirectional LSTM reads the rows top-down and bottom-up; the
+classifier sees the top-down state after the last row and the bottom-up
+state after the first. Fixed stratified 75/25 split; about 0.99 test
+accuracy in some ten seconds of CPU time.
+"""
 
 import time
+import warnings
 
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skrnn import RNNClassifier
@@ -11,21 +19,24 @@ from skrnn import RNNClassifier
 
 def main():
     X, y = load_digits(return_X_y=True)
-    X = X.reshape(-1, 8, 8) / 16.0
+    X = X.reshape(-1, 8, 8) / 16.0  # (n_samples, 8 rows = steps, 8 pixels = features)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=0
     )
     clf = RNNClassifier(
-        cell="lstm", hidden_size=128, bidirectional=True, max_iter=40,
-        learning_rate_init=3e-3, random_state=0,
+        cell="lstm", hidden_size=64, bidirectional=True, batch_size=64,
+        learning_rate_init=5e-3, max_iter=40, random_state=0,
     )
     start = time.perf_counter()
-    clf.fit(X_train, y_train)
+    with warnings.catch_warnings():
+        # a fixed budget of 40 epochs: not converging in it is expected
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
     elapsed = time.perf_counter() - start
     acc = clf.score(X_test, y_test)
     print(f"digits as sequences (8 steps x 8 features): {len(X_train)} train / {len(X_test)} test")
-    print(f"RNNClassifier(cell='lstm', hidden_size=128, bidirectional=True): "
-          f"{clf.n_iter_} epochs in {elapsed:.1f} s")
+    print(f"RNNClassifier(cell='lstm', hidden_size=64, bidirectional=True, batch_size=64, "
+          f"learning_rate_init=5e-3): {clf.n_iter_} epochs in {elapsed:.1f} s")
     print(f"test accuracy: {acc:.4f}")
 
 

@@ -487,9 +487,10 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         y : list of str, array-like or list of arrays, default=None
             Target sequences, one per input, of any lengths: strings, integer
             token ids (a list of ``(T_i,)`` int arrays) or float vectors (a
-            list of ``(T_i,)`` / ``(T_i, n_outputs)`` arrays, or a padded
-            array). A 1-D array gives length-1 targets. None trains a
-            sequence autoencoder (``y = X``).
+            list of ``(T_i,)`` / ``(T_i, n_outputs)`` arrays, or an array
+            padded with ``mask_value``, e.g. NaN). A 1-D array gives length-1
+            targets. See ``output_type``. None trains a sequence autoencoder
+            (``y = X``).
         sample_weight : array-like of shape (n_samples,), default=None
         sequence_lengths : array-like of shape (n_samples,), default=None
             Real lengths of post-padded array ``X``.

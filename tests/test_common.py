@@ -20,8 +20,9 @@ _ULP = (
 )
 _FLOAT32 = (
     "training runs in float32: weighted and repeated fits agree to ~1e-5 "
-    "(tested in tests/test_sklearn_api.py), not to the check's rtol=1e-7."
+    "(tested in tests/test_estimators.py), not to the check's rtol=1e-7."
 )
+
 
 def expected_failures(estimator):
     failures = {

@@ -136,6 +136,17 @@ def test_clone_get_params_pickle_round_trip(reverser):
         np.testing.assert_array_equal(a, b)
 
 
+def test_safe_save_load_round_trip(reverser, tmp_path):
+    from skrnn import load
+
+    X, _ = _reverse_data(30, 4)
+    path = tmp_path / "reverser.skrnn"
+    reverser.save(path)
+    restored = load(path)
+    assert restored.predict(X) == reverser.predict(X)
+    np.testing.assert_array_equal(restored.transform(X), reverser.transform(X))
+
+
 def test_same_seed_same_model_and_global_rng_untouched():
     X, Y = _reverse_data(40, 5)
     state = torch.random.get_rng_state()
