@@ -401,7 +401,7 @@ def test_other_input_errors(reverser):
         _tiny(tbptt_steps=3).fit(["ab", "ba"], ["b", "a"])
     with pytest.raises(ValueError, match="attention"):
         _tiny(attention="dot").fit(["ab", "ba"], ["b", "a"])
-    with pytest.raises(ValueError, match="sums to zero"):
+    with pytest.raises(ValueError, match="zero"):
         _tiny().fit(["ab", "ba"], ["b", "a"], sample_weight=[0, 0])
     from sklearn.exceptions import NotFittedError
 
