@@ -51,7 +51,7 @@ def digits_data():
 
     X, y = load_digits(return_X_y=True)
     X = (X.reshape(-1, 8, 8) / 16.0).astype(np.float32)
-    return [x for x in X], y.astype(np.int64), "digits 1797x8x8"
+    return X, y.astype(np.int64), "digits 1797x8x8"  # a 3-D array, as a user passes it
 
 
 def synthetic_data(n, lo, hi, n_features=8, seed=0):
@@ -65,6 +65,8 @@ def synthetic_data(n, lo, hi, n_features=8, seed=0):
 
 
 def padded(X):
+    if isinstance(X, np.ndarray):  # fixed length already
+        return X, np.full(len(X), X.shape[1], dtype=np.int64)
     lengths = np.array([len(x) for x in X], dtype=np.int64)
     out = np.zeros((len(X), lengths.max(), X[0].shape[1]), dtype=np.float32)
     for i, x in enumerate(X):
