@@ -13,11 +13,15 @@ import warnings
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+import torch
 
 from skrnn import RNNClassifier
 
 
 def main():
+    # Small recurrent nets step through time with tiny matrix products: a
+    # second intra-op thread buys little and, on a busy machine, costs a lot.
+    torch.set_num_threads(1)
     X, y = load_digits(return_X_y=True)
     X = X.reshape(-1, 8, 8) / 16.0  # (n_samples, 8 rows = steps, 8 pixels = features)
     X_train, X_test, y_train, y_test = train_test_split(
