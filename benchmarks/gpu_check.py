@@ -15,10 +15,10 @@ Rows of the table:
 - ``torch loop + fp16 autocast``: the same loop under ``torch.autocast``
   with a ``GradScaler``, to see whether mixed precision would pay off;
 - ``skrnn (packed)``: ``RNNClassifier(device=...)`` with packed batches
-  (the default on CUDA; ``skrnn._base._use_packing`` is patched to say so
+  (``skrnn._base._use_packing`` is patched to say so
   on any device);
 - ``skrnn (padded)``: the same with ``_use_packing`` patched to return
-  False, i.e. the length-grouped padded kernel (the CPU default).
+  False, i.e. the length-grouped padded kernel (the default everywhere).
 
 Each fit is timed after a short warm-up (cuDNN/cuBLAS initialisation), with
 ``torch.cuda.synchronize()``; ``predict`` times ``predict_proba`` on the
