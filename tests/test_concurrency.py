@@ -15,14 +15,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 N_THREADS = 8
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _inputs(n_batches=12, seed=0):
     """Different inputs per call: ragged lists, 3-D arrays with NaN padding,
     and different batch sizes, so threads really interleave different work."""

@@ -29,14 +29,6 @@ N, BATCH = 40, 8
 STEPS_PER_EPOCH = N // BATCH
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _data(seed=0, F=2):
     rng = np.random.RandomState(seed)
     X = [rng.normal(size=(rng.randint(2, 7), F)) for _ in range(N)]

@@ -5,7 +5,6 @@ naive with an RNN), grid search over a windowed pipeline, and clear errors."""
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
@@ -18,15 +17,6 @@ from skrnn.forecasting import (
     future_index,
     make_horizon_targets,
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models train ~10x faster with one intra-op thread on a busy CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _monthly(values, name="y", start="2000-01-01"):

@@ -28,15 +28,6 @@ from skrnn.persistence import FORMAT_VERSION, ModelFileError, save
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # tiny models: one intra-op thread is several times faster than two
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _ragged(seed=0, n=30, F=2):
     rng = np.random.RandomState(seed)
     return [rng.normal(size=(rng.randint(1, 9), F)) for _ in range(n)]

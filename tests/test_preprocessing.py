@@ -5,7 +5,6 @@ padded input gives the estimators exactly what ragged input gives them."""
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import (
@@ -38,15 +37,6 @@ def _expected_failed_checks(estimator):
 
 
 _TRANSFORMERS = [SequencePadder(), SequenceScaler(), TimeSeriesWindower(window=3)]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models train ~10x faster with one intra-op thread on a busy CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @parametrize_with_checks(_TRANSFORMERS, expected_failed_checks=_expected_failed_checks)
