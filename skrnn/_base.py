@@ -59,6 +59,45 @@ def restore_on_failure(fit_method):
     return wrapper
 
 
+def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengths=None,
+                       token_ids=False, dtype=np.float32, name="X"):
+    """Validate sequence input for ``estimator`` and return
+    :class:`~skrnn._data.Sequences`, keeping sklearn's bookkeeping.
+
+    2-D tables go through ``validate_data`` (``n_features_in_`` counts their
+    columns, i.e. time steps; ``feature_names_in_`` for DataFrames); 3-D and
+    ragged input count features per time step. With ``reset=False`` the
+    features per step must match the fit.
+    """
+    if not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__") and not (
+        hasattr(X, "iloc") or hasattr(X, "tocsr")
+    ):
+        X = np.asarray(X)  # other array-likes (e.g. memory maps, wrappers)
+    tabular = _is_tabular(X)
+    if tabular and (reset or getattr(estimator, "_fitted_on_table", False)):
+        X = validate_data(
+            estimator, X, reset=reset, dtype=None if token_ids else "numeric",
+            ensure_all_finite=False,
+        )
+    seqs = to_sequences(
+        X, mask_value=mask_value, sequence_lengths=sequence_lengths,
+        token_ids=token_ids, dtype=dtype, name=name,
+    )
+    if reset:
+        estimator._fitted_on_table = tabular
+        estimator._n_step_features = seqs.n_features
+        if not tabular:
+            reset_feature_names(estimator)
+            estimator.n_features_in_ = seqs.n_features
+    elif seqs.n_features != estimator._n_step_features:
+        raise ValueError(
+            f"{name} has {seqs.n_features} features per time step, but "
+            f"{type(estimator).__name__} was fitted with {estimator._n_step_features}; "
+            "pass sequences with the same features per time step as in fit."
+        )
+    return seqs
+
+
 def _optimizer_class(value):
     return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
 
@@ -198,31 +237,10 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         columns, i.e. time steps); 3-D and ragged input count features per step.
         """
         tokens = self.embedding_dim is not None
-        if not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__") and not (
-            hasattr(X, "iloc") or hasattr(X, "tocsr")
-        ):
-            X = np.asarray(X)  # other array-likes (e.g. memory maps, wrappers)
-        tabular = _is_tabular(X)
-        if tabular and (reset or getattr(self, "_fitted_on_table", False)):
-            X = validate_data(
-                self, X, reset=reset, dtype=None if tokens else "numeric",
-                ensure_all_finite=False,
-            )
-        seqs = to_sequences(
-            X, mask_value=self.mask_value, sequence_lengths=sequence_lengths, token_ids=tokens
+        seqs = validate_sequences(
+            self, X, reset=reset, mask_value=self.mask_value,
+            sequence_lengths=sequence_lengths, token_ids=tokens,
         )
-        if reset:
-            self._fitted_on_table = tabular
-            self._n_step_features = seqs.n_features
-            if not tabular:
-                reset_feature_names(self)
-                self.n_features_in_ = seqs.n_features
-        elif seqs.n_features != self._n_step_features:
-            raise ValueError(
-                f"X has {seqs.n_features} features per time step, but "
-                f"{type(self).__name__} is expecting {self._n_step_features} features "
-                "per time step as input."
-            )
         if tokens:
             seqs = self._map_tokens(seqs, reset)
         return seqs

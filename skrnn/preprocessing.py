@@ -24,8 +24,8 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _is_tabular
-from ._compat import reset_feature_names, validate_data
+from ._base import validate_sequences
+from ._compat import validate_data
 from ._data import Sequences, _is_ragged_container, _ragged_positions, pad_values, to_sequences
 
 __all__ = ["SequencePadder", "SequenceScaler", "TimeSeriesWindower"]
@@ -85,23 +85,9 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
         ``feature_names_in_`` describe its columns); 3-D and ragged input
         count features per step.
         """
-        tabular = _is_tabular(X)
-        if tabular and (reset or getattr(self, "_fitted_on_table", False)):
-            X = validate_data(self, X, reset=reset, ensure_all_finite=False)
-        seqs = to_sequences(X, mask_value=mask_value, name=name, dtype=np.float64)
-        if reset:
-            self._fitted_on_table = tabular
-            self._n_step_features = seqs.n_features
-            if not tabular:
-                reset_feature_names(self)
-                self.n_features_in_ = seqs.n_features
-        elif seqs.n_features != self._n_step_features:
-            raise ValueError(
-                f"{name} has {seqs.n_features} features per time step, but "
-                f"{type(self).__name__} was fitted with {self._n_step_features}; pass "
-                "sequences with the same features as in fit."
-            )
-        return seqs
+        return validate_sequences(
+            self, X, reset=reset, mask_value=mask_value, dtype=np.float64, name=name
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

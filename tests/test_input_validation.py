@@ -79,9 +79,9 @@ def test_zero_length_sequences():
 
 def test_feature_count_at_predict(fitted):
     clf, X, _ = fitted
-    with pytest.raises(ValueError, match="X has 2 features per time step.*expecting 3"):
+    with pytest.raises(ValueError, match="X has 2 features per time step, but RNNClassifier was fitted with 3"):
         clf.predict(X[:, :, :2])
-    with pytest.raises(ValueError, match="expecting 3"):
+    with pytest.raises(ValueError, match="fitted with 3"):
         clf.predict([np.zeros((4, 5))])
 
 
