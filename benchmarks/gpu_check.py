@@ -229,8 +229,8 @@ def main(argv=None):
 
     print()
     print(f"card: {card}")
-    print(f"| data | contender | fit [s] | fit / torch loop | predict [s] | train acc |")
-    print(f"|---|---|---:|---:|---:|---:|")
+    print("| data | contender | fit [s] | fit / torch loop | predict [s] | train acc |")
+    print("|---|---|---:|---:|---:|---:|")
     for name, label, fit_s, rel, pred_s, acc in rows:
         print(f"| {name} | {label} | {fit_s:.2f} | {rel:.2f} | {pred_s:.3f} | {acc:.3f} |")
     if device.type == "cuda":
