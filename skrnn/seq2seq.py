@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _engine
-from ._base import BaseRNN, _use_packing, extend_init
+from ._base import BaseRNN, _use_packing, extend_init, restore_on_failure
 from ._compat import reset_feature_names
 from ._data import Sequences, _is_ragged_container, to_sequences
 from ._seq2seq_modules import (
@@ -516,6 +516,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             self._validate_params()
         return self._fit_pairs(X, y, sample_weight, sequence_lengths, incremental=True)
 
+    @restore_on_failure
     def _fit_pairs(self, X, Y, sample_weight, sequence_lengths, *, incremental):
         self._check_params_combination()
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")

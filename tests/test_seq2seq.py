@@ -374,6 +374,16 @@ def test_empty_sequences(X, y, match):
         _tiny().fit(X, y)
 
 
+def test_failed_refit_leaves_the_fitted_model_unchanged(reverser):
+    model = pickle.loads(pickle.dumps(reverser))
+    X, Y = _reverse_data(10, 13)
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="y has 9 sequences"):
+        model.fit(["xyz"] * 10, Y[:9])
+    assert list(model.input_vocabulary_) == list("abcd")
+    assert model.predict(X) == before
+
+
 def test_float_where_token_ids_expected():
     X = [np.array([0.5, 1.0]), np.array([2.0, 3.0])]
     with pytest.raises(TypeError, match="integer token ids"):
