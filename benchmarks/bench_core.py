@@ -16,15 +16,16 @@ batches; the head reads each sequence's *true* last step (a gather at
 skrnn trains on the ragged list as given: it groups sequences of similar
 length into batches and never runs over padding.
 
-Timing: runs alternate (plain, skrnn, skrnn, plain, ...) so that load from
-other processes hits both. Each run records a time stamp at the start of
-every epoch; the reported time per epoch is the median over epochs (the first
-epoch, which pays the warm-up, is excluded), in wall-clock and in process CPU
-time. skrnn's epoch stamps come from wrapping ``skrnn._engine.train_epoch``,
-so everything between two epochs (batching, weight snapshots) is counted.
-``total/epoch`` is the whole ``fit`` (data validation and model building
-included) divided by the number of epochs. Ratios are skrnn / plain; below 1
-means skrnn is faster.
+Timing: the two run in lockstep, one plain epoch then one skrnn epoch, so
+load from other processes hits both alike (the machine may be shared). skrnn
+epochs are stamped by wrapping ``skrnn._engine.train_epoch``; an skrnn epoch
+runs from its start to the start of the next one, so the work between epochs
+(batching, weight snapshots) is counted. The reported time per epoch is the
+median over all epochs of all seeds (each run's first epoch, which pays the
+warm-up, excluded), in wall-clock and in process CPU time (one torch thread
+by default). ``total/epochs`` is the whole ``fit`` (data validation and model
+building included) divided by the number of epochs. Ratios are skrnn /
+plain; below 1 means skrnn is faster.
 
 Inference: the test set is resampled with replacement to 10,000 sequences;
 ``RNNClassifier.predict`` on that ragged list is compared with plain batched
@@ -41,7 +42,6 @@ Usage::
 import argparse
 import os
 import platform
-import statistics
 import time
 import warnings
 
