@@ -51,16 +51,6 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 
 # ---------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """These models are tiny: one intra-op thread is several times faster than
-    two on a shared machine (no spinning threads waiting for each other)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _reverse_data(n, seed, alphabet="abcd", lo=2, hi=5):
     rng = np.random.RandomState(seed)
     X = ["".join(rng.choice(list(alphabet), rng.randint(lo, hi + 1))) for _ in range(n)]
