@@ -163,14 +163,15 @@ def _to_int_ids(values, name):
 
 
 def _padding_steps(X, mask_value):
-    """Boolean (n, T) array: True where every feature of a step is padding."""
+    """Boolean array over steps (all axes but the last): True where every
+    feature of a step is padding."""
     if mask_value is None:
-        return np.zeros(X.shape[:2], dtype=bool)
+        return np.zeros(X.shape[:-1], dtype=bool)
     if isinstance(mask_value, Real) and np.isnan(mask_value):
         if X.dtype.kind in "iu":
-            return np.zeros(X.shape[:2], dtype=bool)
-        return np.isnan(X).all(axis=2)
-    return (X == mask_value).all(axis=2)
+            return np.zeros(X.shape[:-1], dtype=bool)
+        return np.isnan(X).all(axis=-1)
+    return (X == mask_value).all(axis=-1)
 
 
 def _strip_padding(X, mask_value, name):
@@ -276,6 +277,64 @@ def _check_real_steps(values, lengths, name):
     )
 
 
+def _ragged_arrays(X, name, token_ids):
+    """Per-sample 2-D numeric arrays (no copy of float arrays), shapes checked."""
+    arrays = []
+    n_features = None
+    for i, x in enumerate(X):
+        if sp.issparse(x):
+            raise TypeError(f"{name}[{i}] is a sparse matrix; sequences must be dense arrays.")
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f" and not token_ids:
+            a = x  # concatenated (copied) below
+        else:
+            a = _as_numeric(x, f"{name}[{i}]", token_ids)
+        if a.ndim == 1:
+            a = a[:, None]
+        elif a.ndim != 2:
+            raise ValueError(
+                f"{name}[{i}] has shape {a.shape}; each sequence must be (T_i,) or "
+                "(T_i, n_features)."
+            )
+        if n_features is None:
+            n_features = a.shape[1]
+            if n_features == 0:
+                raise ValueError(f"{name}[{i}] has 0 features; at least one is required.")
+        elif a.shape[1] != n_features:
+            raise ValueError(
+                f"{name}[{i}] has {a.shape[1]} features, {name}[0] has {n_features}; "
+                "all sequences need the same number of features."
+            )
+        if a.shape[0] == 0:
+            raise ValueError(
+                f"{name}[{i}] is an empty sequence; every sequence needs at least "
+                "one time step."
+            )
+        arrays.append(a)
+    return arrays
+
+
+def _strip_ragged_padding(values, offsets, mask_value, name):
+    """Remove leading and trailing padding steps of every concatenated
+    sequence at once. Returns (values, offsets)."""
+    pad = _padding_steps(values, mask_value)
+    if not pad.any():
+        return values, offsets
+    rows = np.arange(len(values))
+    first_real = np.minimum.reduceat(np.where(pad, len(values), rows), offsets[:-1])
+    last_real = np.maximum.reduceat(np.where(pad, -1, rows), offsets[:-1])
+    empty = first_real >= offsets[1:]
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise ValueError(
+            f"{name}[{i}] has no real time steps: every step equals the mask "
+            f"value {mask_value!r}. Remove empty sequences or change mask_value."
+        )
+    lengths = last_real - first_real + 1
+    new_offsets = np.zeros_like(offsets)
+    np.cumsum(lengths, out=new_offsets[1:])
+    return values[_ragged_positions(first_real, lengths)], new_offsets
+
+
 def _from_ragged(X, mask_value, sequence_lengths, name, token_ids):
     if isinstance(X, pd.Series):
         X = X.tolist()
@@ -286,45 +345,16 @@ def _from_ragged(X, mask_value, sequence_lengths, name, token_ids):
         )
     if len(X) == 0:
         raise ValueError(f"{name} is an empty list; at least one sequence is required.")
-    arrays = []
-    n_features = None
-    for i, x in enumerate(X):
-        if sp.issparse(x):
-            raise TypeError(f"{name}[{i}] is a sparse matrix; sequences must be dense arrays.")
-        a = _as_numeric(x, f"{name}[{i}]", token_ids)
-        if a.ndim == 1:
-            a = a[:, None]
-        elif a.ndim != 2:
-            raise ValueError(
-                f"{name}[{i}] has shape {a.shape}; each sequence must be (T_i,) or "
-                "(T_i, n_features)."
-            )
-        if n_features is None:
-            n_features = a.shape[1]
-        elif a.shape[1] != n_features:
-            raise ValueError(
-                f"{name}[{i}] has {a.shape[1]} features, {name}[0] has {n_features}; "
-                "all sequences need the same number of features."
-            )
-        if a.shape[0] > 0 and mask_value is not None:
-            s, l = _strip_padding(a[None], mask_value, f"{name}[{i}]")
-            a = a[s[0] : s[0] + l[0]]
-        if a.shape[0] == 0:
-            raise ValueError(
-                f"{name}[{i}] is an empty sequence; every sequence needs at least "
-                "one time step."
-            )
-        if n_features == 0:
-            raise ValueError(f"{name}[{i}] has 0 features; at least one is required.")
-        arrays.append(a)
-    lengths = np.array([a.shape[0] for a in arrays], dtype=np.int64)
+    arrays = _ragged_arrays(X, name, token_ids)
+    lengths = np.fromiter((a.shape[0] for a in arrays), dtype=np.int64, count=len(arrays))
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
     values = np.concatenate(arrays, axis=0)
+    values, offsets = _strip_ragged_padding(values, offsets, mask_value, name)
     if token_ids:
         values = _to_int_ids(values, name)
     else:
-        _check_real_steps(values, lengths, name)
-    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+        _check_real_steps(values, np.diff(offsets), name)
     return Sequences(values, offsets, "ragged")
 
 
