@@ -352,12 +352,17 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             )
 
         # Assign only now, so a failed fit leaves the estimator as it was.
+        return self._store_fit(module, history, continuing=continuing, incremental=incremental)
+
+    def _store_fit(self, module, history, *, continuing, incremental):
+        """Set the fitted attributes from one engine run (continuing the
+        history on warm start / partial_fit) and warn when it did not converge."""
         prev = continuing and hasattr(self, "loss_curve_")
         self.module_ = module
         self._optimizer_state = history.optimizer_state
         self.loss_curve_ = (list(self.loss_curve_) if prev else []) + history.loss_curve
         self.validation_scores_ = (
-            (list(self.validation_scores_) if prev else []) + history.validation_scores
+            (list(self.validation_scores_ or []) if prev else []) + history.validation_scores
             if self.early_stopping and not incremental
             else None
         )

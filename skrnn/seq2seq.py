@@ -8,7 +8,6 @@ vocabularies, and calls the training engine and the batched decoders of
 
 import copy
 import functools
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,7 +15,6 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -569,28 +567,8 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                 epochs=1 if incremental else None,
             )
 
-        prev = continuing and hasattr(self, "loss_curve_")
-        self.module_ = module
         self.n_components_ = module.encoder.output_size
-        self._optimizer_state = history.optimizer_state
-        self.loss_curve_ = (list(self.loss_curve_) if prev else []) + history.loss_curve
-        self.validation_scores_ = (
-            (list(self.validation_scores_ or []) if prev else []) + history.validation_scores
-            if self.early_stopping and not incremental
-            else None
-        )
-        self.n_iter_ = (self.n_iter_ if prev else 0) + history.n_iter
-        self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else np.inf
-        self.best_validation_score_ = (
-            max(self.validation_scores_) if self.validation_scores_ else None
-        )
-        if not incremental and not history.converged and not history.interrupted:
-            warnings.warn(
-                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
-        return self
+        return self._store_fit(module, history, continuing=continuing, incremental=incremental)
 
     def _validation_score(self, module, val, cfg, _outputs):
         """Exact-match accuracy of greedy decoding on the held-out pairs
