@@ -265,10 +265,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         return sw.astype(np.float32)
 
     # -------------------------------------------------------------- building
-    def _build_module(self, n_inputs, n_outputs):
-        return SequenceNet(
-            n_inputs,
-            n_outputs,
+    def _recurrent_kwargs(self):
+        """The network parameters every recurrent estimator passes to its module."""
+        return dict(
             cell=self.cell,
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
@@ -276,6 +275,13 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             dropout=self.dropout,
             nonlinearity=self.nonlinearity,
             pooling=self.pooling,
+        )
+
+    def _build_module(self, n_inputs, n_outputs):
+        return SequenceNet(
+            n_inputs,
+            n_outputs,
+            **self._recurrent_kwargs(),
             return_sequences=self._return_sequences,
             num_embeddings=None if self.embedding_dim is None else self.n_tokens_ + 1,
             embedding_dim=self.embedding_dim,

@@ -463,13 +463,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             n_output_symbols=None if out_vocab is None else len(out_vocab) + N_SPECIAL,
             n_outputs=self.n_outputs_,
             embedding_dim=emb,
-            cell=self.cell,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            bidirectional=self.bidirectional,
-            dropout=self.dropout,
-            nonlinearity=self.nonlinearity,
-            pooling=self.pooling,
+            **self._recurrent_kwargs(),
             attention=self.attention,
         )
 

@@ -34,6 +34,15 @@ def ragged(n=48, seed=0):
     return X, y
 
 
+def zero_padded(X):
+    """Post-pad with zeros (a real value, so lengths must be given)."""
+    lengths = np.array([len(x) for x in X])
+    padded = np.zeros((len(X), lengths.max(), X[0].shape[1]))
+    for i, x in enumerate(X):
+        padded[i, : len(x)] = x
+    return padded, lengths
+
+
 def test_clone_keeps_params_and_drops_fit():
     clf = RNNClassifier(cell="gru", hidden_size=7, class_weight="balanced")
     X, y = ragged()
@@ -86,11 +95,7 @@ def test_grid_search_on_3d_and_ragged():
 
 def test_grid_search_with_sequence_lengths_fit_param():
     X, y = ragged()
-    T = max(len(x) for x in X)
-    padded = np.zeros((len(X), T, 2))
-    for i, x in enumerate(X):
-        padded[i, : len(x)] = x
-    lengths = np.array([len(x) for x in X])
+    padded, lengths = zero_padded(X)
     est = RNNClassifier(mask_value=None, max_iter=3, random_state=0)
     gs = GridSearchCV(est, {"hidden_size": [4, 8]}, cv=KFold(2), refit=True)
     gs.fit(padded, y, sequence_lengths=lengths)
@@ -105,11 +110,7 @@ def test_grid_search_with_sequence_lengths_fit_param():
 
 def test_sequence_lengths_routed_to_score_with_metadata_routing():
     X, y = ragged()
-    T = max(len(x) for x in X)
-    padded = np.zeros((len(X), T, 2))
-    for i, x in enumerate(X):
-        padded[i, : len(x)] = x
-    lengths = np.array([len(x) for x in X])
+    padded, lengths = zero_padded(X)
     with sklearn.config_context(enable_metadata_routing=True):
         est = RNNClassifier(mask_value=None, max_iter=3, random_state=0)
         est.set_fit_request(sequence_lengths=True).set_score_request(sequence_lengths=True)
