@@ -335,18 +335,10 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                 stratify=self._stratify(targets),
             )
         per_step = self._return_sequences
-        forked = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=forked):
-            torch.manual_seed(seed)
-            if continuing:
-                module = copy.deepcopy(self.module_).to(device)
-            else:
-                module = self._build_module(seqs.n_features, n_outputs).to(device)
-            optimizer = _engine.make_optimizer(
-                self.optimizer, module.parameters(), self.learning_rate_init, self.alpha
+        with _engine.seeded(device, seed):
+            module, optimizer = self._module_and_optimizer(
+                continuing, lambda: self._build_module(seqs.n_features, n_outputs), device
             )
-            if continuing and getattr(self, "_optimizer_state", None) is not None:
-                optimizer.load_state_dict(self._optimizer_state)
             train, val = self._batches(seqs, targets, weights, per_step, device, train_idx, val_idx)
             val_score = None
             if val is not None:
@@ -359,6 +351,18 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
 
         # Assign only now, so a failed fit leaves the estimator as it was.
         return self._store_fit(module, history, continuing=continuing, incremental=incremental)
+
+    def _module_and_optimizer(self, continuing, build, device):
+        """The network to train on ``device`` (a copy of ``module_`` when
+        continuing, so a failed fit leaves it untouched; else ``build()``) and
+        its optimizer, with the previous optimizer state when continuing."""
+        module = (copy.deepcopy(self.module_) if continuing else build()).to(device)
+        optimizer = _engine.make_optimizer(
+            self.optimizer, module.parameters(), self.learning_rate_init, self.alpha
+        )
+        if continuing and getattr(self, "_optimizer_state", None) is not None:
+            optimizer.load_state_dict(self._optimizer_state)
+        return module, optimizer
 
     def _store_fit(self, module, history, *, continuing, incremental):
         """Set the fitted attributes from one engine run (continuing the

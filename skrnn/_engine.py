@@ -6,6 +6,7 @@ stopping with the best weights restored, and batched inference. It imports
 nothing from scikit-learn; estimators hand it numpy arrays and callbacks.
 """
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -37,6 +38,16 @@ def resolve_device(device):
             "use device='cpu' or device='auto'."
         )
     return device
+
+
+@contextlib.contextmanager
+def seeded(device, seed):
+    """Run the block with torch's RNG seeded to ``seed`` (CPU and ``device``)
+    and restore the caller's global random state afterwards."""
+    forked = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=forked):
+        torch.manual_seed(seed)
+        yield
 
 
 def make_optimizer(optimizer, params, lr, weight_decay):

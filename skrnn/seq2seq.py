@@ -6,7 +6,6 @@ vocabularies, and calls the training engine and the batched decoders of
 :mod:`skrnn._seq2seq_modules`.
 """
 
-import copy
 import functools
 from numbers import Integral, Real
 
@@ -532,18 +531,10 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             train_idx, val_idx = train_test_split(
                 np.arange(src.n_samples), test_size=self.validation_fraction, random_state=seed
             )
-        forked = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=forked):
-            torch.manual_seed(seed)
-            if continuing:
-                module = copy.deepcopy(self.module_).to(device)
-            else:
-                module = self._build_module(src.n_features).to(device)
-            optimizer = _engine.make_optimizer(
-                self.optimizer, module.parameters(), self.learning_rate_init, self.alpha
+        with _engine.seeded(device, seed):
+            module, optimizer = self._module_and_optimizer(
+                continuing, lambda: self._build_module(src.n_features), device
             )
-            if continuing and getattr(self, "_optimizer_state", None) is not None:
-                optimizer.load_state_dict(self._optimizer_state)
             if train_idx is None:
                 train, val = _PairBatches(src, tgt, weights, device), None
             else:
