@@ -200,8 +200,23 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     def _validation_score(self, outputs, targets):
         raise NotImplementedError
 
-    def _stratify(self, targets):
+    def _stratify(self, targets, n_val):
+        """Labels to stratify a validation split of ``n_val`` samples by, or None."""
         return None
+
+    def _validation_split(self, targets, n_samples, seed):
+        """Train / validation indices for early stopping."""
+        n_val = int(np.ceil(self.validation_fraction * n_samples))
+        if n_samples < 2 or n_val >= n_samples:
+            raise ValueError(
+                f"early_stopping=True needs a validation set, but {n_samples} sample(s) with "
+                f"validation_fraction={self.validation_fraction} leave no training data; "
+                "pass more samples or set early_stopping=False."
+            )
+        return train_test_split(
+            np.arange(n_samples), test_size=n_val, random_state=seed,
+            stratify=self._stratify(targets, n_val),
+        )
 
     # ------------------------------------------------------------ validation
     def __sklearn_tags__(self):
@@ -328,12 +343,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
 
         train_idx = val_idx = None
         if self.early_stopping and not incremental:
-            train_idx, val_idx = train_test_split(
-                np.arange(seqs.n_samples),
-                test_size=self.validation_fraction,
-                random_state=seed,
-                stratify=self._stratify(targets),
-            )
+            train_idx, val_idx = self._validation_split(targets, seqs.n_samples, seed)
         per_step = self._return_sequences
         with _engine.seeded(device, seed):
             module, optimizer = self._module_and_optimizer(

@@ -185,9 +185,12 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
             _encoded_class_weight(self.class_weight, self.classes_), targets
         ).astype(np.float32)
 
-    def _stratify(self, targets):
+    def _stratify(self, targets, n_val):
+        # stratify when every class can appear on both sides of the split
         counts = np.bincount(targets)
-        return targets if counts[counts > 0].min() >= 2 else None
+        n_classes = np.count_nonzero(counts)
+        can = counts[counts > 0].min() >= 2 and n_classes <= min(n_val, len(targets) - n_val)
+        return targets if can else None
 
     def _validation_score(self, outputs, targets):
         return float(np.mean(outputs.argmax(1) == targets))

@@ -14,7 +14,6 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -528,9 +527,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         )
         train_idx = val_idx = None
         if self.early_stopping and not incremental:
-            train_idx, val_idx = train_test_split(
-                np.arange(src.n_samples), test_size=self.validation_fraction, random_state=seed
-            )
+            train_idx, val_idx = self._validation_split(None, src.n_samples, seed)
         with _engine.seeded(device, seed):
             module, optimizer = self._module_and_optimizer(
                 continuing, lambda: self._build_module(src.n_features), device

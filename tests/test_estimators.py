@@ -130,6 +130,16 @@ def test_early_stopping_restores_best_weights():
     assert clf.best_validation_score_ == max(clf.validation_scores_)
 
 
+def test_early_stopping_on_tiny_data():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(10, 4, 2)), np.arange(10) % 2
+    # one validation sample cannot hold both classes: the split is not stratified
+    clf = RNNClassifier(early_stopping=True, **TINY).fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_
+    with pytest.raises(ValueError, match="early_stopping=True needs a validation set"):
+        RNNClassifier(early_stopping=True, **TINY).fit(X[:1], y[:1])
+
+
 def test_convergence_warning_and_tol_stop():
     X, y = ragged_data()
     with pytest.warns(ConvergenceWarning):
