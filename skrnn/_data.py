@@ -10,7 +10,7 @@ network: it is stripped here, once.
 """
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -485,7 +485,3 @@ def check_sample_aligned(arr, n_samples, name):
             f"{name} must have shape ({n_samples},), one value per sample; got {arr.shape}."
         )
     return arr
-
-
-def is_integral(x):
-    return isinstance(x, Integral) and not isinstance(x, bool)
