@@ -23,6 +23,16 @@ from ._modules import SequenceNet
 from .persistence import PersistenceMixin
 
 _INFERENCE_BATCH = 1024
+# Inputs whose compact (unpadded) values exceed this many bytes stay in host
+# memory during inference and go to the device batch by batch.
+_STREAM_BYTES = 1 << 28
+
+
+def _stream(seqs):
+    """Whether inference streams batches from host memory (large inputs) or
+    moves the compact input to the device once (the common case on a GPU;
+    no difference on the CPU)."""
+    return seqs.values.nbytes > _STREAM_BYTES
 
 
 def _is_tabular(X):
@@ -444,7 +454,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         module = self.module_
         if next(module.parameters()).device != device:
             module.to(device)
-        data = _engine.SequenceBatches(seqs.values, seqs.offsets, device=device, stream=True)
+        data = _engine.SequenceBatches(
+            seqs.values, seqs.offsets, device=device, stream=_stream(seqs)
+        )
         out = _engine.predict_outputs(
             module, data, max(self.batch_size, _INFERENCE_BATCH), _use_packing(device), transform
         )
