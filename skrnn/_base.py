@@ -445,11 +445,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             return torch.device("cpu")
         return device
 
-    def _forward(self, X, sequence_lengths=None, transform=None):
-        """Network outputs for ``X``: (n_samples, K), or (total_steps, K) with
-        the validated sequences for per-step models."""
-        check_is_fitted(self, "module_")
-        seqs = self._validate_X(X, reset=False, sequence_lengths=sequence_lengths)
+    def _inference_batches(self, seqs):
+        """The fitted network on the inference device, ``seqs`` as batches for
+        it, and the device."""
         device = self._inference_device()
         module = self.module_
         if next(module.parameters()).device != device:
@@ -457,6 +455,14 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         data = _engine.SequenceBatches(
             seqs.values, seqs.offsets, device=device, stream=_stream(seqs)
         )
+        return module, data, device
+
+    def _forward(self, X, sequence_lengths=None, transform=None):
+        """Network outputs for ``X``: (n_samples, K), or (total_steps, K) with
+        the validated sequences for per-step models."""
+        check_is_fitted(self, "module_")
+        seqs = self._validate_X(X, reset=False, sequence_lengths=sequence_lengths)
+        module, data, device = self._inference_batches(seqs)
         out = _engine.predict_outputs(
             module, data, max(self.batch_size, _INFERENCE_BATCH), _use_packing(device), transform
         )

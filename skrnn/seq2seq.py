@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _engine
-from ._base import BaseRNN, _stream, _use_packing, extend_init, restore_on_failure
+from ._base import BaseRNN, _use_packing, extend_init, restore_on_failure
 from ._compat import reset_feature_names
 from ._data import Sequences, _is_ragged_container, to_sequences
 from ._seq2seq_modules import (
@@ -626,11 +626,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                 "fitted with attention=None."
             )
         src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
-        device = self._inference_device()
-        module = self.module_
-        if next(module.parameters()).device != device:
-            module.to(device)
-        data = _engine.SequenceBatches(src.values, src.offsets, device=device, stream=_stream(src))
+        module, data, device = self._inference_batches(src)
         max_len = self.max_output_length or 2 * self.max_target_length_
         return self._decode(module, data, self.beam_width, max_len, device, return_attention)
 
@@ -680,11 +676,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         """
         check_is_fitted(self, "module_")
         src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
-        device = self._inference_device()
-        module = self.module_
-        if next(module.parameters()).device != device:
-            module.to(device)
-        data = _engine.SequenceBatches(src.values, src.offsets, device=device, stream=_stream(src))
+        module, data, device = self._inference_batches(src)
         out = _engine.predict_outputs(module, data, _PREDICT_BATCH * 4, _use_packing(device))
         return out.astype(np.float64)
 
