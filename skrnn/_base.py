@@ -17,8 +17,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _engine
-from ._compat import reset_feature_names, validate_data
-from ._data import check_sample_aligned, to_sequences
+from ._data import check_sample_aligned
+from ._validation import validate_sequences
 from ._modules import SequenceNet
 from .persistence import PersistenceMixin
 
@@ -33,21 +33,6 @@ def _stream(seqs):
     moves the compact input to the device once (the common case on a GPU;
     no difference on the CPU)."""
     return seqs.values.nbytes > _STREAM_BYTES
-
-
-def _is_tabular(X):
-    """DataFrames, sparse matrices and rectangular 2-D arrays go through
-    sklearn's ``validate_data`` (feature names, n_features_in_ checks)."""
-    import pandas as pd
-    import scipy.sparse as sp
-
-    from ._data import _is_ragged_container
-
-    if isinstance(X, pd.DataFrame) or sp.issparse(X):
-        return True
-    if _is_ragged_container(X):
-        return False
-    return np.asarray(X).ndim == 2
 
 
 def restore_on_failure(fit_method):
@@ -67,45 +52,6 @@ def restore_on_failure(fit_method):
             raise
 
     return wrapper
-
-
-def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengths=None,
-                       token_ids=False, dtype=np.float32, name="X"):
-    """Validate sequence input for ``estimator`` and return
-    :class:`~skrnn._data.Sequences`, keeping sklearn's bookkeeping.
-
-    2-D tables go through ``validate_data`` (``n_features_in_`` counts their
-    columns, i.e. time steps; ``feature_names_in_`` for DataFrames); 3-D and
-    ragged input count features per time step. With ``reset=False`` the
-    features per step must match the fit.
-    """
-    if not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__") and not (
-        hasattr(X, "iloc") or hasattr(X, "tocsr")
-    ):
-        X = np.asarray(X)  # other array-likes (e.g. memory maps, wrappers)
-    tabular = _is_tabular(X)
-    if tabular and (reset or getattr(estimator, "_fitted_on_table", False)):
-        X = validate_data(
-            estimator, X, reset=reset, dtype=None if token_ids else "numeric",
-            ensure_all_finite=False,
-        )
-    seqs = to_sequences(
-        X, mask_value=mask_value, sequence_lengths=sequence_lengths,
-        token_ids=token_ids, dtype=dtype, name=name,
-    )
-    if reset:
-        estimator._fitted_on_table = tabular
-        estimator._n_step_features = seqs.n_features
-        if not tabular:
-            reset_feature_names(estimator)
-            estimator.n_features_in_ = seqs.n_features
-    elif seqs.n_features != estimator._n_step_features:
-        raise ValueError(
-            f"{name} has {seqs.n_features} features per time step, but "
-            f"{type(estimator).__name__} was fitted with {estimator._n_step_features}; "
-            "pass sequences with the same features per time step as in fit."
-        )
-    return seqs
 
 
 def _optimizer_class(value):
@@ -356,8 +302,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             train_idx, val_idx = self._validation_split(targets, seqs.n_samples, seed)
         per_step = self._return_sequences
         with _engine.seeded(device, seed):
+            spec = {"n_inputs": seqs.n_features, "n_outputs": n_outputs}
             module, optimizer = self._module_and_optimizer(
-                continuing, lambda: self._build_module(seqs.n_features, n_outputs), device
+                continuing, lambda: self._build_module(**spec), device
             )
             train, val = self._batches(seqs, targets, weights, per_step, device, train_idx, val_idx)
             val_score = None
@@ -370,7 +317,16 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             )
 
         # Assign only now, so a failed fit leaves the estimator as it was.
-        return self._store_fit(module, history, continuing=continuing, incremental=incremental)
+        return self._store_fit(
+            module, history, spec, continuing=continuing, incremental=incremental
+        )
+
+    def _build_network(self):
+        """A freshly initialised network of the fitted architecture, built
+        from the parameters and the JSON-able ``_network_spec`` recorded by
+        fit. Loading and unpickling rebuild ``module_`` with it and copy the
+        stored weights in."""
+        return self._build_module(**self._network_spec)
 
     def _module_and_optimizer(self, continuing, build, device):
         """The network to train on ``device`` (a copy of ``module_`` when
@@ -384,11 +340,12 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             optimizer.load_state_dict(self._optimizer_state)
         return module, optimizer
 
-    def _store_fit(self, module, history, *, continuing, incremental):
+    def _store_fit(self, module, history, spec, *, continuing, incremental):
         """Set the fitted attributes from one engine run (continuing the
         history on warm start / partial_fit) and warn when it did not converge."""
         prev = continuing and hasattr(self, "loss_curve_")
         self.module_ = module
+        self._network_spec = {k: int(v) for k, v in spec.items()}
         self._optimizer_state = history.optimizer_state
         self.loss_curve_ = (list(self.loss_curve_) if prev else []) + history.loss_curve
         self.validation_scores_ = (

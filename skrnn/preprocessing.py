@@ -24,7 +24,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import validate_sequences
+from ._validation import validate_sequences
 from ._compat import validate_data
 from ._data import Sequences, _is_ragged_container, _ragged_positions, pad_values, to_sequences
 

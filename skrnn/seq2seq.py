@@ -529,8 +529,9 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if self.early_stopping and not incremental:
             train_idx, val_idx = self._validation_split(None, src.n_samples, seed)
         with _engine.seeded(device, seed):
+            spec = {"n_features": src.n_features}
             module, optimizer = self._module_and_optimizer(
-                continuing, lambda: self._build_module(src.n_features), device
+                continuing, lambda: self._build_module(**spec), device
             )
             if train_idx is None:
                 train, val = _PairBatches(src, tgt, weights, device), None
@@ -550,7 +551,9 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             )
 
         self.n_components_ = module.encoder.output_size
-        return self._store_fit(module, history, continuing=continuing, incremental=incremental)
+        return self._store_fit(
+            module, history, spec, continuing=continuing, incremental=incremental
+        )
 
     def _validation_score(self, module, val, cfg, _outputs):
         """Exact-match accuracy of greedy decoding on the held-out pairs
