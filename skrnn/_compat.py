@@ -1,8 +1,25 @@
-"""The one place that knows scikit-learn's versions and private helpers."""
+"""The one place that knows scikit-learn's versions and private helpers.
 
-from sklearn.utils.validation import validate_data  # public since scikit-learn 1.6
+Every other skrnn module imports scikit-learn's private names from here, so
+a change in scikit-learn is mended in one file.
+"""
 
-__all__ = ["validate_data", "reset_feature_names"]
+# Private in every scikit-learn release so far (1.6-1.9); the declared
+# constraints behind ``_parameter_constraints``. Goes when scikit-learn makes
+# them public.
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+# Private: the decorator that validates parameters once per fit and honours
+# ``skip_parameter_validation``. Goes when scikit-learn makes it public.
+from sklearn.base import _fit_context
+
+# Public since scikit-learn 1.6 (the package's minimum).
+from sklearn.utils.validation import validate_data
+
+__all__ = [
+    "HasMethods", "Interval", "StrOptions", "_fit_context", "validate_data",
+    "reset_feature_names",
+]
 
 
 def reset_feature_names(estimator):

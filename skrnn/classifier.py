@@ -6,7 +6,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils._param_validation import StrOptions
+from ._compat import StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseRNN, extend_init

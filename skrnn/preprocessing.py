@@ -21,7 +21,7 @@ from sklearn.base import (
     OneToOneFeatureMixin,
     TransformerMixin,
 )
-from sklearn.utils._param_validation import Interval, StrOptions
+from ._compat import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import validate_sequences

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from ._compat import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _engine
