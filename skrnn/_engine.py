@@ -1,19 +1,26 @@
 """The training and inference loop shared by every estimator.
 
-This module owns torch: batching by length, the padded (or packed) forward
-pass, weighted losses, BPTT with gradient clipping, truncated BPTT, early
-stopping with the best weights restored, and batched inference. It imports
-nothing from scikit-learn; estimators hand it numpy arrays and callbacks.
+This module owns torch: batching by length, weighted losses, BPTT with
+gradient clipping, truncated BPTT, early stopping with the best weights
+restored, and batched inference. It imports nothing from scikit-learn; the
+estimators hand it numpy arrays and their task's loss and validation score
+(:mod:`skrnn._tasks`).
+
+The fit loop is a stack of short functions with one job each:
+:func:`train_step` (one batch), :func:`train_epoch` (one pass),
+:func:`run_epoch` (an epoch plus its validation score, guarded against
+divergence and interrupts) and :func:`fit_module` (the epochs and early
+stopping).
 """
 
 import contextlib
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ._modules import step_mask
@@ -67,27 +74,26 @@ def make_optimizer(optimizer, params, lr, weight_decay):
 
 @dataclass
 class TrainConfig:
-    """Settings of one fit, translated from the estimator's parameters."""
+    """Settings of one fit, translated from the estimator's parameters.
 
-    loss: str  # 'cross_entropy' or 'mse'
-    optimizer: object = "adam"
-    learning_rate_init: float = 1e-3
-    alpha: float = 0.0
+    ``batch_loss(model, x, lengths, y, w) -> (loss, total_weight)`` is the
+    task's loss of one batch (``w=None``: unit weights); ``sample_loss(out,
+    y) -> per-sample (or per-step) losses`` is the task's pointwise loss, used
+    by truncated BPTT on the chunks of a batch.
+    """
+
+    batch_loss: Callable
+    sample_loss: Optional[Callable] = None
     batch_size: int = 32
     max_iter: int = 100
     shuffle: bool = True
     clip_grad_norm: float = 1.0
-    tbptt_steps: int = None
-    early_stopping: bool = False
+    tbptt_steps: Optional[int] = None
     n_iter_no_change: int = 10
     tol: float = 1e-4
     verbose: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-    packed: bool = False
     seed: int = 0
-    # optional ``batch_loss(model, x, lengths, y, w) -> (loss, total_weight)``
-    # replacing the forward pass + weighted_loss (e.g. encoder-decoder models)
-    batch_loss: object = None
 
 
 @dataclass
@@ -192,9 +198,10 @@ def length_grouped_batches(lengths, batch_size, rng=None):
     return batches
 
 
-def weighted_loss(out, y, w, lengths, kind):
+def weighted_loss(out, y, w, lengths, sample_loss):
     """Weighted mean loss of a batch and the batch's total weight.
 
+    ``sample_loss(out, y)`` gives the loss of each sample (or step).
     Per-sample outputs: ``sum(w_i * l_i) / sum(w_i)``. Per-step outputs
     (N, L, K): every real step counts, ``sum_i w_i sum_t l_it / sum_i w_i T_i``.
     ``w=None`` means unit weights.
@@ -202,15 +209,12 @@ def weighted_loss(out, y, w, lengths, kind):
     if out.dim() == 3:
         if w is None:
             w = torch.ones(out.shape[0], dtype=out.dtype, device=out.device)
-        per_step = ((out - y) ** 2).mean(-1)
+        per_step = sample_loss(out, y)
         mask = step_mask(lengths, out.shape[1]).to(out.dtype)
         per_sample = (per_step * mask).sum(1)
         norm = w * lengths.to(out.dtype)
     else:
-        if kind == "cross_entropy":
-            per_sample = F.cross_entropy(out, y, reduction="none")
-        else:
-            per_sample = ((out - y) ** 2).mean(-1)
+        per_sample = sample_loss(out, y)
         if w is None:
             # unit weights (``w=None``): bit-identical value and gradient, fewer ops
             n = per_sample.shape[0]
@@ -250,7 +254,7 @@ def _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params):
     """
     k = cfg.tbptt_steps
     L = x.shape[1]
-    per_step = y.dim() == 3 if cfg.loss == "mse" else False
+    per_step = y.dim() == 3
     if per_step:
         norm = (w * lengths.to(torch.float32)).sum().clamp_min(1e-12)
     else:
@@ -265,7 +269,7 @@ def _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params):
         if per_step:
             pred = model.head(out)
             mask = step_mask(lengths - c0, out.shape[1]).to(pred.dtype)
-            err = ((pred - y[:, c0 : c0 + k]) ** 2).mean(-1)
+            err = cfg.sample_loss(pred, y[:, c0 : c0 + k])
             loss = (w * (err * mask).sum(1)).sum() / norm
             loss.backward()
             _clip_and_step(optimizer, params, cfg)
@@ -277,10 +281,7 @@ def _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params):
             rows = ends.nonzero().squeeze(1)
             last = out[rows, (lengths[rows] - 1 - c0)]
             pred = model.head(last)
-            if cfg.loss == "cross_entropy":
-                err = F.cross_entropy(pred, y[rows], reduction="none")
-            else:
-                err = ((pred - y[rows]) ** 2).mean(-1)
+            err = cfg.sample_loss(pred, y[rows])
             loss = (w[rows] * err).sum() / norm
             loss.backward()
         total += float(loss.detach())
@@ -295,6 +296,19 @@ def _clip_and_step(optimizer, params, cfg):
     optimizer.step()
 
 
+def train_step(model, optimizer, data, idx, cfg, params):
+    """One optimisation step on batch ``idx``; returns (loss, batch weight)."""
+    x, lengths, y, w = data.get(idx)
+    if cfg.tbptt_steps is not None:
+        norm = w.sum()
+        return _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params) * norm, norm
+    optimizer.zero_grad(set_to_none=True)
+    loss, norm = cfg.batch_loss(model, x, lengths, y, None if data.unit_weights else w)
+    loss.backward()
+    _clip_and_step(optimizer, params, cfg)
+    return loss.detach() * norm, norm
+
+
 def train_epoch(model, optimizer, data, batches, cfg):
     """One pass over ``batches``; returns the weighted mean training loss."""
     model.train()
@@ -302,22 +316,8 @@ def train_epoch(model, optimizer, data, batches, cfg):
     total = torch.zeros((), device=cfg.device)
     weight = torch.zeros((), device=cfg.device)
     for idx in batches:
-        x, lengths, y, w = data.get(idx)
-        if cfg.tbptt_steps is not None:
-            loss_value = _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params)
-            norm = w.sum()
-            total += loss_value * norm
-            weight += norm
-            continue
-        optimizer.zero_grad(set_to_none=True)
-        if cfg.batch_loss is not None:
-            loss, norm = cfg.batch_loss(model, x, lengths, y, w)
-        else:
-            out = model(x, lengths, packed=cfg.packed)
-            loss, norm = weighted_loss(out, y, None if data.unit_weights else w, lengths, cfg.loss)
-        loss.backward()
-        _clip_and_step(optimizer, params, cfg)
-        total += loss.detach() * norm
+        loss, norm = train_step(model, optimizer, data, idx, cfg, params)
+        total += loss
         weight += norm
     return float(total / weight.clamp_min(1e-12))
 
@@ -347,7 +347,7 @@ def bounded_batches(lengths, batch_size, max_steps=None):
 
 
 @torch.inference_mode()
-def predict_outputs(model, data, batch_size, packed=False, transform=None):
+def predict_outputs(model, data, batch_size, transform=None):
     """Network outputs for every sample, in the original order.
 
     Batches are grouped by length and streamed to the model's device, so
@@ -359,7 +359,7 @@ def predict_outputs(model, data, batch_size, packed=False, transform=None):
     outputs = None
     for idx in bounded_batches(data.lengths_np, batch_size):
         x, lengths, _, _ = data.get(idx)
-        out = model(x, lengths, packed=packed)
+        out = model(x, lengths)
         if transform is not None:
             out = transform(out)
         per_step = out.dim() == 3
@@ -410,21 +410,55 @@ class TrainingDivergedError(ValueError):
     """The loss became NaN or infinite."""
 
 
+def _restore(model, optimizer, state):
+    model.load_state_dict(state[0])
+    optimizer.load_state_dict(state[1])
+
+
+def run_epoch(model, optimizer, train, cfg, rng, val, val_score, epoch):
+    """Epoch number ``epoch`` and, with ``val``, its validation score.
+
+    Returns ``(loss, score)`` (``score`` None without validation). A
+    non-finite loss or weights restore the epoch's starting point and raise
+    :class:`TrainingDivergedError`; a ``KeyboardInterrupt`` restores it and
+    propagates.
+    """
+    start = (_snapshot(model.state_dict()), _snapshot(optimizer.state_dict()))
+    batches = length_grouped_batches(train.lengths_np, cfg.batch_size, rng if cfg.shuffle else None)
+    try:
+        loss = train_epoch(model, optimizer, train, batches, cfg)
+        # a step after the epoch's last loss can still poison the weights
+        finite = math.isfinite(loss) and _weights_finite(model)
+        score = float(val_score(model, val)) if (val is not None and finite) else None
+    except KeyboardInterrupt:
+        _restore(model, optimizer, start)
+        raise
+    if not finite:
+        _restore(model, optimizer, start)
+        raise TrainingDivergedError(
+            (f"The training loss became {loss}" if not math.isfinite(loss)
+             else "The weights became NaN or infinite")
+            + f" in epoch {epoch}; the weights of the last finite epoch were restored. "
+            "Lower learning_rate_init, set clip_grad_norm, or scale the inputs/targets."
+        )
+    return loss, score
+
+
 def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs=None,
                history=None):
     """Train ``model`` for up to ``epochs`` (default ``cfg.max_iter``) epochs.
 
     Parameters
     ----------
-    model : SequenceNet
+    model : torch.nn.Module
     optimizer : torch.optim.Optimizer
     train : SequenceBatches
     cfg : TrainConfig
     val : SequenceBatches or None
         Held-out data for early stopping.
     val_score : callable or None
-        Maps the model's validation outputs (numpy) to a score, higher is
-        better (accuracy, R^2).
+        ``val_score(model, val) -> float``, higher is better (accuracy,
+        R^2): the task's validation score. Required with ``val``.
     history : FitHistory or None
         Continued when given (warm start).
 
@@ -441,23 +475,13 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
     epochs = cfg.max_iter if epochs is None else epochs
     rng = np.random.default_rng(cfg.seed + len(history.loss_curve))
     stopper = _EarlyStopper(cfg, history)
-    use_val = val is not None and val_score is not None
     bar = tqdm(range(epochs), disable=not cfg.verbose, desc="epochs", unit="epoch")
-    for epoch in bar:
-        good_state = _snapshot(model.state_dict())
-        good_optim = _snapshot(optimizer.state_dict())
-        batches = length_grouped_batches(
-            train.lengths_np, cfg.batch_size, rng if cfg.shuffle else None
-        )
+    for _ in bar:
         try:
-            loss = train_epoch(model, optimizer, train, batches, cfg)
-            # a step after the epoch's last loss can still poison the weights
-            finite = math.isfinite(loss) and _weights_finite(model)
-            score = float(val_score(predict_outputs(model, val, 1024, cfg.packed))) if (
-                use_val and finite) else None
+            loss, score = run_epoch(
+                model, optimizer, train, cfg, rng, val, val_score, history.n_iter + 1
+            )
         except KeyboardInterrupt:
-            model.load_state_dict(good_state)
-            optimizer.load_state_dict(good_optim)
             history.interrupted = True
             warnings.warn(
                 f"Training interrupted by the user during epoch {history.n_iter + 1}; "
@@ -468,25 +492,15 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
                 stacklevel=3,
             )
             break
-        if not finite:
-            model.load_state_dict(good_state)
-            optimizer.load_state_dict(good_optim)
-            raise TrainingDivergedError(
-                (f"The training loss became {loss}" if not math.isfinite(loss)
-                 else "The weights became NaN or infinite")
-                + f" in epoch {history.n_iter + 1}; the "
-                "weights of the last finite epoch were restored. Lower "
-                "learning_rate_init, set clip_grad_norm, or scale the inputs/targets."
-            )
         history.loss_curve.append(loss)
         history.n_iter += 1
         if cfg.verbose:
-            bar.set_postfix(loss=f"{loss:.4f}", **({"val": f"{score:.4f}"} if use_val else {}))
+            bar.set_postfix(loss=f"{loss:.4f}", **({"val": f"{score:.4f}"} if val is not None else {}))
         if stopper.update(model, loss, score):
             history.converged = True
             break
     bar.close()
-    if use_val and stopper.best_state is not None:
+    if stopper.best_state is not None:
         model.load_state_dict(stopper.best_state)
     history.optimizer_state = optimizer.state_dict()
     return history

@@ -149,9 +149,8 @@ class PersistenceMixin:
     attributes (``module_``) are stored as their weights plus a small JSON
     ``spec``; on load the estimator rebuilds the empty network from that spec
     and its own parameters and attributes, and the weights are copied in.
-    Estimators whose network is not built by ``_build_module(n_inputs,
-    n_outputs)`` override :meth:`_saved_module_spec` and
-    :meth:`_rebuild_saved_module`.
+    Estimators without ``_network_spec`` / ``_build_network()`` override
+    :meth:`_saved_module_spec` and :meth:`_rebuild_saved_module`.
     """
 
     #: attribute names never written to a model file (scratch state)
@@ -194,25 +193,17 @@ class PersistenceMixin:
         return self
 
     def _saved_module_spec(self, name):
-        """JSON-able description of the network in attribute ``name``.
-
-        The default fits estimators whose network is built by
-        ``_build_module(n_inputs)`` or ``_build_module(n_inputs, n_outputs)``
-        from ``_n_step_features`` (features per step) and the output size of
-        the network's ``head`` (RNNClassifier, RNNRegressor,
+        """JSON-able description of the network in attribute ``name``: the
+        ``_network_spec`` recorded by fit (RNNClassifier, RNNRegressor,
         Seq2SeqTransformer). Other estimators override this method and
         :meth:`_rebuild_saved_module`.
         """
-        n_args = _n_positional(getattr(self, "_build_module", None))
-        if name != "module_" or n_args not in (1, 2) or not hasattr(self, "_n_step_features"):
+        if name != "module_" or not hasattr(self, "_network_spec"):
             raise NotImplementedError(
                 f"{type(self).__name__} must override _saved_module_spec and "
                 f"_rebuild_saved_module to save its network {name!r}."
             )
-        spec = {"n_inputs": int(self._n_step_features)}
-        if n_args == 2:
-            spec["n_outputs"] = int(getattr(self, name).head.out_features)
-        return spec
+        return dict(self._network_spec)
 
     def _rebuild_saved_module(self, name, spec):
         """Build the (untrained) network for attribute ``name`` from ``spec``.
@@ -220,19 +211,8 @@ class PersistenceMixin:
         Called by :func:`load` after the parameters and every other attribute
         have been restored; the stored weights are then copied in.
         """
-        if "n_outputs" in spec:
-            return self._build_module(int(spec["n_inputs"]), int(spec["n_outputs"]))
-        return self._build_module(int(spec["n_inputs"]))
-
-
-def _n_positional(method):
-    """Number of positional parameters of a bound method (None if not one)."""
-    if method is None:
-        return None
-    import inspect
-
-    params = inspect.signature(method).parameters.values()
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        self._network_spec = {key: int(value) for key, value in spec.items()}
+        return self._build_network()
 
 
 # --------------------------------------------------------------------- encoding

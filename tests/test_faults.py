@@ -218,7 +218,9 @@ def test_interrupt_during_validation_scoring_is_handled(monkeypatch):
     """An interrupt that lands outside the optimizer steps (here: while the
     epoch's validation score is computed) ends the fit the same way."""
     X, y = _data()
-    real = RNNClassifier._validation_score
+    from skrnn._tasks import ClassificationTask
+
+    real = ClassificationTask.validation_score
     calls = {"n": 0}
 
     def interrupted(self, *args, **kwargs):
@@ -227,7 +229,7 @@ def test_interrupt_during_validation_scoring_is_handled(monkeypatch):
             raise KeyboardInterrupt
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(RNNClassifier, "_validation_score", interrupted)
+    monkeypatch.setattr(ClassificationTask, "validation_score", interrupted)
     est = _clf(early_stopping=True, validation_fraction=0.2, n_iter_no_change=50, max_iter=6)
     with pytest.warns(UserWarning, match="interrupted"):
         _fit_interrupted(est, X, y)
