@@ -107,7 +107,7 @@ class FitHistory:
     interrupted: bool = False
     best_loss: float = math.inf
     best_validation_score: float = -math.inf
-    optimizer_state: dict = None
+    optimizer_state: Optional[dict] = None
 
 
 class SequenceBatches:

@@ -65,9 +65,10 @@ class Task(Protocol):
         """``(weighted mean loss, total weight)`` of one batch (``w=None``:
         unit weights)."""
 
-    #: ``sample_loss(out, y)``: the pointwise loss truncated BPTT applies to
-    #: the chunks of a batch; None when the task does not support it.
-    sample_loss: Optional[Callable]
+    @property
+    def sample_loss(self) -> Optional[Callable]:
+        """``sample_loss(out, y)``: the pointwise loss truncated BPTT applies
+        to the chunks of a batch; None when the task does not support it."""
 
     def validation_score(self, est, model, val) -> float:
         """Score of ``model`` on the held-out batches ``val``; higher is better."""

@@ -10,9 +10,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
+from conftest import ragged_sequences
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn.export import export_onnx, export_torchscript
 
@@ -27,8 +27,7 @@ def _nan_pad(seqs):
 
 
 def _ragged(n, seed, F=3, lo=2, hi=15):
-    rng = np.random.RandomState(seed)
-    return [rng.normal(size=(rng.randint(lo, hi), F)).astype(np.float32) for _ in range(n)]
+    return ragged_sequences(n, F, seed, lo, hi, dtype=np.float32)
 
 
 def _fit(est, X, y):
@@ -38,9 +37,9 @@ def _fit(est, X, y):
 
 
 @pytest.fixture(scope="module")
-def digits_clf():
-    X, y = load_digits(return_X_y=True)
-    X = (X[:300].reshape(-1, 8, 8) / 16.0).astype(np.float32)
+def digits_clf(digits_sequences):
+    X, y = digits_sequences
+    X = X[:300].astype(np.float32)
     clf = RNNClassifier(hidden_size=16, max_iter=2, device="cpu", random_state=0)
     return _fit(clf, X, y[:300]), X
 

@@ -20,6 +20,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from conftest import ragged_labelled
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn._engine import TrainingDivergedError
 
@@ -30,10 +31,7 @@ STEPS_PER_EPOCH = N // BATCH
 
 
 def _data(seed=0, F=2):
-    rng = np.random.RandomState(seed)
-    X = [rng.normal(size=(rng.randint(2, 7), F)) for _ in range(N)]
-    y = np.array([int(x[:, 0].mean() > 0) for x in X])
-    return X, y
+    return ragged_labelled(N, F=F, seed=seed, lo=2, hi=7)
 
 
 def faulty(fault, at_step):

@@ -6,29 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
 from skrnn._modules import Pooling, RecurrentEncoder, SequenceNet, reverse_within_length
-
-
-def _packed_oracle(enc, x, lengths):
-    """The encoder's layers run on torch's packed sequences (the backward
-    direction on each sequence reversed within its length): the reference
-    the padded kernel must match."""
-
-    def run(rnn, inp):
-        packed = pack_padded_sequence(inp, lengths, batch_first=True, enforce_sorted=False)
-        out, _ = rnn(packed)
-        return pad_packed_sequence(out, batch_first=True, total_length=inp.shape[1])[0]
-
-    rev = reverse_within_length(lengths, x.shape[1]).unsqueeze(-1)
-    for directions in enc.layers:
-        outs = [run(directions[0], x)]
-        if len(directions) == 2:
-            backward = run(directions[1], x.gather(1, rev.expand(-1, -1, x.shape[-1])))
-            outs.append(backward.gather(1, rev.expand(-1, -1, backward.shape[-1])))
-        x = torch.cat(outs, dim=-1)
-    return x
 
 
 def _padded_batch(seed=0, n=6, F=3, max_len=9):
@@ -52,13 +30,14 @@ def test_reverse_within_length_is_an_involution():
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("num_layers", [1, 2])
-def test_padded_kernel_equals_packed_and_unpadded(cell, bidirectional, num_layers):
+def test_padded_kernel_equals_packed_and_unpadded(cell, bidirectional, num_layers,
+                                                  packed_reference):
     torch.manual_seed(0)
     enc = RecurrentEncoder(3, cell, 5, num_layers, bidirectional).eval()
     x, lengths = _padded_batch()
     with torch.no_grad():
         padded, _ = enc(x, lengths)
-        packed = _packed_oracle(enc, x, lengths)
+        packed = packed_reference(enc, x, lengths)
         for i, n in enumerate(lengths.tolist()):
             alone, _ = enc(x[i : i + 1, :n], lengths[i : i + 1])
             torch.testing.assert_close(padded[i, :n], alone[0], rtol=1e-5, atol=1e-6)
