@@ -1,4 +1,5 @@
-"""Type-check a user's script against skrnn with mypy and print the result.
+"""Check what static tools see of skrnn's signatures and print the result:
+mypy on a user's script, and jedi's completions (when jedi is installed).
 
 A script with real parameters (``RNNClassifier(class_weight="balanced")``,
 ``Seq2SeqTransformer(beam_width=3)``) must pass; one with a misspelt
@@ -8,6 +9,9 @@ explicit, so mypy needs nothing from torch or scikit-learn to check them,
 and one run takes seconds instead of analysing torch.
 
     python benchmarks/check_typing.py
+
+jedi and mypy only read source, so any interpreter that has them can run
+this script (skrnn's dependencies need not be importable).
 """
 
 import os
@@ -61,12 +65,41 @@ def run_mypy(workdir):
     return errors
 
 
+COMPLETIONS = {
+    "RNNClassifier(class_w": "class_weight=",
+    "RNNRegressor(return_s": "return_sequences=",
+    "Seq2SeqTransformer(beam_": "beam_width=",
+}
+
+
+def jedi_completions(source):
+    """What jedi completes at the end of ``source`` in a user's script."""
+    import jedi
+
+    code = f"from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer\n{source}"
+    script = jedi.Script(code, path=os.path.join(ROOT, "user_script.py"))
+    return [c.name_with_symbols for c in script.complete(2, len(source))]
+
+
 if __name__ == "__main__":
+    try:
+        import jedi  # noqa: F401
+    except ImportError:
+        print("jedi: not installed here; skipped")
+    else:
+        for source, expected in COMPLETIONS.items():
+            got = jedi_completions(source)
+            print(f"jedi {source!r}: {got} -> {'ok' if expected in got else 'MISSING ' + expected}")
+    try:
+        import mypy  # noqa: F401
+    except ImportError:
+        print("mypy: not installed here; skipped")
+        sys.exit(0)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         results = run_mypy(tmp)
     for name, errors in results.items():
-        print(f"{name}.py: {'no errors' if not errors else '; '.join(errors)}")
+        print(f"mypy {name}.py: {'no errors' if not errors else '; '.join(errors)}")
     print(f"mypy: {time.perf_counter() - start:.1f} s")
     ok = results["good"] == [] and any("class_wieght" in e for e in results["bad"])
     print("PASS" if ok else "FAIL")

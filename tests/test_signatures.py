@@ -112,28 +112,29 @@ def test_package_ships_py_typed():
         assert re.search(r"\[options\.package_data\]\s*\nskrnn\s*=\s*py\.typed", f.read())
 
 
+def _check_typing():
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import check_typing
+    finally:
+        sys.path.pop(0)
+    return check_typing
+
+
 @pytest.mark.parametrize(
     "source, expected",
     [("RNNClassifier(class_w", "class_weight="), ("Seq2SeqTransformer(beam_", "beam_width=")],
 )
 def test_jedi_completes_the_parameters(source, expected):
-    jedi = pytest.importorskip("jedi")
-    code = f"from skrnn import RNNClassifier, Seq2SeqTransformer\n{source}"
-    script = jedi.Script(code, path=os.path.join(ROOT, "user_script.py"))
-    names = [c.name_with_symbols for c in script.complete(2, len(source))]
-    assert expected in names
+    pytest.importorskip("jedi")
+    assert expected in _check_typing().jedi_completions(source)
 
 
 def test_mypy_accepts_real_parameters_and_rejects_typos(tmp_path):
     """One mypy run over two user scripts (third-party internals skipped, so
     it takes seconds; benchmarks/check_typing.py runs the same check)."""
     pytest.importorskip("mypy")
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    try:
-        from check_typing import run_mypy
-    finally:
-        sys.path.pop(0)
-    results = run_mypy(tmp_path)
+    results = _check_typing().run_mypy(tmp_path)
     assert results["good"] == [], results["good"]
     assert len(results["bad"]) == 1 and 'Unexpected keyword argument "class_wieght"' in (
         results["bad"][0]
