@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _engine
+from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
 from ._data import Sequences, check_sample_aligned
 from ._tasks import Task, subset_targets
@@ -355,7 +356,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         module = self.module_
         if next(module.parameters()).device != device:
             module.to(device)
-        data = _engine.SequenceBatches(
+        data = SequenceBatches(
             seqs.values, seqs.offsets, device=device, stream=_stream(seqs)
         )
         return module, data

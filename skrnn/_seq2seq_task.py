@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import _engine
+from ._batches import SequenceBatches, length_grouped_batches
 from ._data import Sequences, _is_ragged_container, to_sequences
 from ._seq2seq_modules import Seq2SeqNet, beam_decode, greedy_decode, teacher_forced_loss
 from ._vocab import (
@@ -26,7 +26,7 @@ from ._vocab import (
 PREDICT_BATCH = 256
 
 
-class _PairBatches(_engine.SequenceBatches):
+class _PairBatches(SequenceBatches):
     """Input batches plus the target sequences, which have their own lengths.
 
     ``get`` returns ``y`` as ``(targets (B, T, 1 or K), target_lengths (B,))``
@@ -35,7 +35,7 @@ class _PairBatches(_engine.SequenceBatches):
 
     def __init__(self, src, tgt, weights, device, stream=False):
         super().__init__(src.values, src.offsets, None, weights, False, device, stream)
-        self.targets_batches = _engine.SequenceBatches(
+        self.targets_batches = SequenceBatches(
             tgt.values, tgt.offsets, device=device, stream=stream
         )
 
@@ -96,7 +96,7 @@ class Seq2SeqTask:
         model.eval()
         total = weight = 0.0
         with torch.inference_mode():
-            for idx in _engine.length_grouped_batches(val.lengths_np, PREDICT_BATCH):
+            for idx in length_grouped_batches(val.lengths_np, PREDICT_BATCH):
                 x, lengths, y, w = val.get(idx)
                 loss, norm = teacher_forced_loss(model, x, lengths, y, w)
                 total, weight = total + float(loss) * float(norm), weight + float(norm)
@@ -216,7 +216,7 @@ def decode(module, data, beam_width, max_len, return_attention):
     outputs = [None] * data.n_samples
     weights = [None] * data.n_samples if return_attention else None
     batch = max(1, PREDICT_BATCH // beam_width)
-    for idx in _engine.length_grouped_batches(data.lengths_np, batch):
+    for idx in length_grouped_batches(data.lengths_np, batch):
         x, lengths, _, _ = data.get(idx)
         if beam_width > 1 and module.tokens_out:
             out, out_len, att = beam_decode(

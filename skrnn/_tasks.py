@@ -32,6 +32,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
 from . import _engine
+from ._batches import SequenceBatches
 from ._data import Sequences, align_step_targets, pad_values
 from ._modules import SequenceNet
 
@@ -58,7 +59,7 @@ class Task(Protocol):
         """A freshly initialised network from ``spec`` and ``est``'s parameters
         and fitted attributes."""
 
-    def batches(self, X: Sequences, targets, weights, device) -> _engine.SequenceBatches:
+    def batches(self, X: Sequences, targets, weights, device) -> SequenceBatches:
         """Training (or validation) batches of ``X`` with its targets."""
 
     def batch_loss(self, est, model, x, lengths, y, w):
@@ -108,7 +109,7 @@ class _SequenceNetTask:
     def batches(self, X, targets, weights, device):
         per_step = isinstance(targets, Sequences)
         values = targets.values if per_step else targets
-        return _engine.SequenceBatches(X.values, X.offsets, values, weights, per_step, device)
+        return SequenceBatches(X.values, X.offsets, values, weights, per_step, device)
 
     def batch_loss(self, est, model, x, lengths, y, w):
         return _engine.weighted_loss(model(x, lengths), y, w, lengths, self.sample_loss)

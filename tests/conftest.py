@@ -2,6 +2,7 @@
 as sequences, the small parameter sets and grid search the tests train
 with, and torch's packed sequences as the padded kernel's oracle."""
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -18,15 +19,23 @@ TINY = dict(hidden_size=8, max_iter=3, random_state=0, device="cpu")
 GRID = {"cell": ["lstm", "gru"], "learning_rate_init": [3e-3, 1e-2]}
 
 
+@contextlib.contextmanager
+def _single_torch_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _one_torch_thread():
     """The suite trains many tiny models; one intra-op thread avoids thread
     oversubscription (several pytest processes or a busy CI machine) and is
     faster for models this small."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with _single_torch_thread():
+        yield
 
 
 @pytest.fixture
@@ -34,10 +43,8 @@ def one_thread():
     """Run this test's fits on one torch thread, as joblib's workers do (on a
     busy 2-core machine two OpenMP threads spin-wait for each other), and
     restore the count afterwards even if the test changed it."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with _single_torch_thread():
+        yield
 
 
 @pytest.fixture

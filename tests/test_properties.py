@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skrnn import RNNClassifier, RNNRegressor
-from skrnn import _engine
+from skrnn import _batches
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -417,14 +417,14 @@ def test_inference_streams_bounded_batches(monkeypatch):
     X[123] = rng.normal(size=(long, 1))
     clf = RNNClassifier(**TINY).fit(X[:50], np.arange(50) % 2)
     seen = []
-    real_get = _engine.SequenceBatches.get
+    real_get = _batches.SequenceBatches.get
 
     def recording_get(self, idx):
         out = real_get(self, idx)
         seen.append(tuple(out[0].shape))
         return out
 
-    monkeypatch.setattr(_engine.SequenceBatches, "get", recording_get)
+    monkeypatch.setattr(_batches.SequenceBatches, "get", recording_get)
     proba = clf.predict_proba(X)
     assert proba.shape == (n, 2) and np.isfinite(proba).all()
     budget = 1024 * 256
