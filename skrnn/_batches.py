@@ -99,12 +99,12 @@ def length_grouped_batches(lengths, batch_size, rng=None):
 _PADDED_STEPS_PER_SAMPLE = 256
 
 
-def bounded_batches(lengths, batch_size, max_steps=None):
-    """Length-grouped inference batches that pad at most ``max_steps`` steps
-    (default ``batch_size * 256``): a batch holding a few very long sequences
+def bounded_batches(lengths, batch_size):
+    """Length-grouped inference batches that pad at most ``batch_size * 256``
+    steps: a batch holding a few very long sequences
     is split, so one long sequence among short ones costs its own length, not
     ``batch_size`` times it. Deterministic order."""
-    max_steps = batch_size * _PADDED_STEPS_PER_SAMPLE if max_steps is None else max_steps
+    max_steps = batch_size * _PADDED_STEPS_PER_SAMPLE
     for idx in length_grouped_batches(lengths, batch_size):
         L = lengths[idx]  # ascending within a batch
         if len(idx) * int(L[-1]) <= max_steps:

@@ -334,8 +334,7 @@ def run_epoch(model, optimizer, train, cfg, rng, val, val_score, epoch):
     return loss, score
 
 
-def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs=None,
-               history=None):
+def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs=None):
     """Train ``model`` for up to ``epochs`` (default ``cfg.max_iter``) epochs.
 
     Parameters
@@ -349,8 +348,6 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
     val_score : callable or None
         ``val_score(model, val) -> float``, higher is better (accuracy,
         R^2): the task's validation score. Required with ``val``.
-    history : FitHistory or None
-        Continued when given (warm start).
 
     Returns
     -------
@@ -361,9 +358,9 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
         A non-finite loss restores the last good weights and raises
         :class:`TrainingDivergedError`.
     """
-    history = history or FitHistory()
+    history = FitHistory()
     epochs = cfg.max_iter if epochs is None else epochs
-    rng = np.random.default_rng(cfg.seed + len(history.loss_curve))
+    rng = np.random.default_rng(cfg.seed)
     stopper = _EarlyStopper(cfg, history)
     bar = tqdm(range(epochs), disable=not cfg.verbose, desc="epochs", unit="epoch")
     for _ in bar:
