@@ -68,6 +68,13 @@ def ragged_labelled(n=40, F=3, seed=0, lo=2, hi=12):
     return X, np.array([int(x[:, 0].mean() > 0) for x in X])
 
 
+def fit_quietly(est, X, y):
+    """``est.fit(X, y)`` with ConvergenceWarning silenced (few epochs on purpose)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
 @pytest.fixture(scope="session")
 def make_ragged():
     """Factory: ``make_ragged(n, F, seed, lo, hi, dtype)`` -> list of arrays."""

@@ -13,9 +13,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.exceptions import ConvergenceWarning
 
-from conftest import ragged_sequences
+from conftest import fit_quietly, ragged_sequences
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn._modules import SequenceNet
 
@@ -24,12 +23,6 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is n
 
 def _ragged(n, seed, F=3, lo=2, hi=40):
     return ragged_sequences(n, F, seed, lo, hi, dtype=np.float32)
-
-
-def _fit(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +36,7 @@ def gpu_clf(digits):
     X, y = digits
     clf = RNNClassifier(hidden_size=32, max_iter=15, batch_size=64, device="cuda",
                         random_state=0)
-    return _fit(clf, X[:1200], y[:1200])
+    return fit_quietly(clf, X[:1200], y[:1200])
 
 
 def test_fit_predict_on_cuda(gpu_clf, digits):
@@ -62,8 +55,8 @@ def test_cuda_fit_is_seeded():
     X = _ragged(64, 0)
     y = np.array([int(s[:, 0].mean() > 0) for s in X])
     state = torch.cuda.get_rng_state()
-    a = _fit(RNNClassifier(hidden_size=8, max_iter=3, device="cuda", random_state=1), X, y)
-    b = _fit(RNNClassifier(hidden_size=8, max_iter=3, device="cuda", random_state=1), X, y)
+    a = fit_quietly(RNNClassifier(hidden_size=8, max_iter=3, device="cuda", random_state=1), X, y)
+    b = fit_quietly(RNNClassifier(hidden_size=8, max_iter=3, device="cuda", random_state=1), X, y)
     assert torch.equal(torch.cuda.get_rng_state(), state)
     np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-4)
 
@@ -120,7 +113,7 @@ def test_gpu_models_load_on_a_machine_without_cuda(gpu_clf, digits, tmp_path):
     """A fresh interpreter that sees no GPU reads the pickle and the
     save() file and predicts on its CPU."""
     X, _ = digits
-    reg = _fit(RNNRegressor(hidden_size=8, max_iter=3, device="cuda", random_state=0),
+    reg = fit_quietly(RNNRegressor(hidden_size=8, max_iter=3, device="cuda", random_state=0),
                _ragged(60, 1), np.arange(60, dtype=float))
     with open(tmp_path / "clf.pkl", "wb") as f:
         pickle.dump(gpu_clf, f)
