@@ -275,11 +275,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             module, optimizer = self._module_and_optimizer(
                 continuing, lambda: task.build_network(self, spec), device
             )
-            if split is None:
-                train, val = task.batches(seqs, targets, weights, device), None
-            else:
-                train, val = (task.batches(*_take(seqs, targets, weights, idx), device)
-                              for idx in split)
+            train, val = self._training_batches(seqs, targets, weights, device, split)
             history = _engine.fit_module(
                 module, optimizer, train, cfg, val=val,
                 val_score=None if val is None else functools.partial(task.validation_score, self),
@@ -289,6 +285,15 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         # Assign only now, so a failed fit leaves the estimator as it was.
         return self._store_fit(
             module, history, spec, continuing=continuing, incremental=incremental
+        )
+
+    def _training_batches(self, seqs, targets, weights, device, split):
+        """Training batches and, with a ``(train, validation)`` index split,
+        validation batches (else None)."""
+        if split is None:
+            return self._task.batches(seqs, targets, weights, device), None
+        return tuple(
+            self._task.batches(*_take(seqs, targets, weights, idx), device) for idx in split
         )
 
     def _build_network(self):
