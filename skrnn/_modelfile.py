@@ -124,17 +124,15 @@ def parse_json(raw, what):
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         _fail(f"{what} is not valid JSON ({type(exc).__name__}: {str(exc)[:200]})")
-    stack, count = [(doc, 1)], 0
+    stack, count = [(doc, 1)] if isinstance(doc, (dict, list)) else [], 1
     while stack:
         node, depth = stack.pop()
-        count += 1
+        children = node.values() if isinstance(node, dict) else node
+        count += len(children)
         if depth > MAX_JSON_DEPTH or count > MAX_JSON_VALUES:
             _fail(f"{what} nests deeper than {MAX_JSON_DEPTH} or holds more than "
                   f"{MAX_JSON_VALUES} values")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
     return doc
 
 

@@ -38,8 +38,10 @@ are refused with instructions to convert them. Plain ``pickle``/``joblib``
 keep working for files you trust.
 """
 
+import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import platform
@@ -138,7 +140,7 @@ class PersistenceMixin:
             raise ModelFileError(f"{where} has no valid description (_network_spec {spec!r})")
         try:
             self._validate_params()
-            with torch.device("meta"):
+            with torch.device("meta"), _counting_registrations(4 * len(weights) + 256):
                 meta = self._build_network()
         except Exception as exc:  # invalid or absurd parameters from the file
             raise ModelFileError(f"{where} cannot be built from its parameters: {_short(exc)}") from None
@@ -156,6 +158,27 @@ class PersistenceMixin:
             module = self._build_network()
         module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
         return module.train(bool(training))
+
+
+@contextlib.contextmanager
+def _counting_registrations(limit):
+    """Stop building a network once it registers more than ``limit`` modules,
+    parameters and buffers (a declared ``num_layers=10**6`` would otherwise
+    create millions of Python objects even on the meta device)."""
+    count = itertools.count(1)
+
+    def hook(*_):
+        if next(count) > limit:
+            raise ModelFileError(f"the network has more than {limit} parts, more than its weights")
+
+    hooks = [register(hook) for register in (
+        torch.nn.modules.module.register_module_module_registration_hook,
+        torch.nn.modules.module.register_module_parameter_registration_hook,
+        torch.nn.modules.module.register_module_buffer_registration_hook)]
+    try:
+        yield
+    finally:
+        [h.remove() for h in hooks]
 
 
 def _numpy(t):

@@ -5,7 +5,9 @@ tests."""
 import hashlib
 import io
 import json
+import struct
 import zipfile
+import zlib
 
 RECORD = "skrnn.json"
 
@@ -59,3 +61,26 @@ def json_value(value):
     """A skops node holding a JSON scalar."""
     return {"__class__": type(value).__name__, "__module__": "builtins",
             "__loader__": "JsonNode", "content": json.dumps(value), "is_json": True}
+
+
+def raw_zip(entries, *, prefix=b"", suffix=b""):
+    """A zip written field by field, to say anything a hostile file might:
+    ``entries`` are dicts with ``name``, ``data`` (as stored, i.e. already
+    compressed) and optionally ``method``, ``crc``, ``size`` (inflated),
+    ``version`` and ``flags``."""
+    out, directory = bytearray(prefix), bytearray()
+    for e in entries:
+        name = e["name"].encode()
+        fields = (e.get("version", 20), e.get("flags", 0), e.get("method", 0), 0, 0x21,
+                  e.get("crc", zlib.crc32(e["data"])), len(e["data"]), e.get("size", len(e["data"])))
+        directory += struct.pack("<4sH5H3L5HLL", b"PK\x01\x02", 20, *fields[:2], *fields[2:5],
+                                 *fields[5:], len(name), 0, 0, 0, 0, 0, len(out)) + name
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields, len(name), 0) + name + e["data"]
+    eocd = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory),
+                       len(out), 0)
+    return bytes(out + directory + eocd + suffix)
+
+
+def deflate(data):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
