@@ -1,41 +1,24 @@
-"""Safe persistence on skops.io: save fitted estimators in a file that loads
-without running code.
+"""Safe persistence on skops.io: model files that load without running code.
 
 A model file (format version 2) is a `skops.io <https://skops.readthedocs.io>`_
-file plus one member, ``skrnn.json``: the format name and version, the
-versions that wrote it, a SHA-256 of the skops members and, when saved with a
-``key``, an HMAC-SHA256 signature. skops stores parameters and fitted
-attributes as JSON and every array (network weights and optimizer state
-included) as ``.npy`` members: :class:`PersistenceMixin` hands skops (and
-pickle) the fitted network as weights in numpy arrays, and rebuilds it from
-the estimator's parameters and ``_network_spec``. So the file also opens with
-``skops.io.load(path, trusted=...)``, and ``skops.io.dump`` works on skrnn
-estimators and on pipelines mixing them with scikit-learn steps.
+file (parameters as JSON, every array as a ``.npy`` member) plus
+``skrnn.json``: format version, versions that wrote it, a SHA-256 of the skops
+members and, with ``key=``, an HMAC-SHA256 signature. :class:`PersistenceMixin`
+hands skops and pickle the fitted network as numpy weights and rebuilds it
+from ``_network_spec``, so ``skops.io.dump``/``load(..., trusted=
+trusted_types())`` work on skrnn estimators and pipelines too.
 
-What :func:`load` guarantees:
-
-* **No code runs.** No member is unpickled; skops builds only skrnn's own
-  estimators and the types skops trusts by default (scikit-learn estimators,
-  numpy, builtins). Any other type, a raw-bytes or sparse member, or an
-  unknown member raises :class:`ModelFileError`.
-* **Integrity against corruption.** Every member's CRC-32 and the SHA-256 in
-  ``skrnn.json`` are checked.
-* **Bounded resources.** Before anything is allocated for it, every size the
-  file declares is checked against the bytes really there and a cap: the
-  file and its inflated members (``max_bytes``, 2 GiB by default), members
-  (10,000), ``schema.json`` (16 MiB, JSON depth 100, 500,000 values), each
-  array's shape and dtype against its member's size, and each network's
-  parameter shapes (built on ``torch.device("meta")`` first) against the
-  stored weights. Malformed files raise :class:`ModelFileError`, nothing else.
-
-What it does not guarantee: **authenticity**. Whoever can edit a file can
-recompute its checksum. Pass ``key=`` to :func:`save` and :func:`load` to
-sign and verify files with HMAC-SHA256 (a wrong or missing signature raises
-:class:`ModelFileError`), or verify files out of band.
-
-Files of format version 1 (``skrnn.json`` + a torch pickle ``tensors.pt``)
-are refused with instructions to convert them. Plain ``pickle``/``joblib``
-keep working for files you trust.
+:func:`load` guarantees that **no code runs** (nothing is unpickled; skops
+builds only skrnn's types and those it trusts by default), **integrity against
+corruption** (CRC-32 of every member, the SHA-256) and **bounded resources**:
+before anything is allocated, every declared size is checked against the
+bytes there and a cap: the file and its inflated members (``max_bytes``,
+2 GiB), deflate ratio (100), members (10,000), ``schema.json`` (16 MiB, depth
+100, 500,000 values), each array's shape and dtype against its member's size,
+each network (built on the meta device, at most 4 parts per stored weight)
+against the stored weights. Any malformed file raises :class:`ModelFileError`.
+It does not guarantee **authenticity**: anyone who can edit a file can
+recompute its checksum; sign with ``key=`` or verify files out of band.
 """
 
 import contextlib
@@ -64,40 +47,17 @@ _SKRNN_TYPES = set()  # "module.Name" of every PersistenceMixin subclass
 
 
 class PersistenceMixin:
-    """Adds :meth:`save`, and pickle/skops state that holds the fitted network
-    as numpy weights, rebuilt with ``_build_network()`` when loaded."""
+    """Adds :meth:`save`, and pickle/skops state holding the fitted network as
+    numpy weights, rebuilt with ``_build_network()`` when loaded."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _SKRNN_TYPES.add(f"{cls.__module__}.{cls.__name__}")
 
     def save(self, path, *, key=None):
-        """Save the estimator to ``path`` in skrnn's safe model format.
-
-        Parameters
-        ----------
-        path : str, os.PathLike or writable binary file object
-            Where to write. An existing file is replaced atomically.
-        key : bytes or str, default=None
-            Signs the file with HMAC-SHA256; ``skrnn.load(path, key=key)``
-            then refuses files not signed with this key.
-
-        Returns
-        -------
-        self : object
-            The estimator, unchanged.
-
-        Examples
-        --------
-        >>> import numpy as np, tempfile, os
-        >>> from skrnn import RNNRegressor, load
-        >>> X = np.random.RandomState(0).normal(size=(20, 5, 2))
-        >>> reg = RNNRegressor(hidden_size=4, max_iter=2, random_state=0).fit(X, X[:, -1, 0])
-        >>> path = os.path.join(tempfile.mkdtemp(), "model.skrnn")
-        >>> _ = reg.save(path)
-        >>> np.allclose(load(path).predict(X), reg.predict(X))
-        True
-        """
+        """Save the estimator to ``path`` (str, path or binary file) in skrnn's
+        safe model format, signed with HMAC-SHA256 if ``key`` (bytes or str)
+        is given; see :func:`save`. Returns the estimator, unchanged."""
         save(self, path, key=key)
         return self
 
@@ -162,19 +122,17 @@ class PersistenceMixin:
 
 @contextlib.contextmanager
 def _counting_registrations(limit):
-    """Stop building a network once it registers more than ``limit`` modules,
-    parameters and buffers (a declared ``num_layers=10**6`` would otherwise
-    create millions of Python objects even on the meta device)."""
-    count = itertools.count(1)
+    """Stop building a network past ``limit`` modules, parameters and buffers
+    (``num_layers=10**6`` makes millions of objects even on the meta device)."""
+    count, mod = itertools.count(1), torch.nn.modules.module
 
     def hook(*_):
         if next(count) > limit:
             raise ModelFileError(f"the network has more than {limit} parts, more than its weights")
 
-    hooks = [register(hook) for register in (
-        torch.nn.modules.module.register_module_module_registration_hook,
-        torch.nn.modules.module.register_module_parameter_registration_hook,
-        torch.nn.modules.module.register_module_buffer_registration_hook)]
+    hooks = [mod.register_module_module_registration_hook(hook),
+             mod.register_module_parameter_registration_hook(hook),
+             mod.register_module_buffer_registration_hook(hook)]
     try:
         yield
     finally:
@@ -207,9 +165,8 @@ def _short(exc):
 
 
 def trusted_types():
-    """The type names :func:`load` trusts besides skops' defaults: skrnn's
-    estimators and transformers. Pass them as ``skops.io.load(path,
-    trusted=skrnn.persistence.trusted_types())``."""
+    """What :func:`load` trusts besides skops' defaults: skrnn's estimators
+    and transformers, for ``skops.io.load(path, trusted=trusted_types())``."""
     from .preprocessing import SequencePadder, SequenceScaler, TimeSeriesWindower
 
     names = {f"{c.__module__}.{c.__name__}" for c in (SequencePadder, SequenceScaler, TimeSeriesWindower)}
@@ -232,20 +189,11 @@ def _signature(record, key):
 
 def save(obj, path, *, key=None):
     """Save a skrnn estimator, or a pipeline mixing skrnn and scikit-learn
-    steps, in skrnn's safe model format.
+    steps, to ``path`` (str, path or binary file; replaced atomically).
 
-    Parameters
-    ----------
-    obj : estimator
-        A skrnn estimator (fitted or not), or a scikit-learn estimator such as
-        a ``Pipeline`` whose parts skops stores and :func:`load` trusts.
-        Anything else (a custom optimizer class, a ``FunctionTransformer``'s
-        own function, ...) raises a ``TypeError`` naming it.
-    path : str, os.PathLike or writable binary file object
-        Destination; files are written to a temporary name and moved into
-        place, so a crash never leaves a half-written model.
-    key : bytes or str, default=None
-        Signs the file with HMAC-SHA256 for ``load(path, key=key)``.
+    Types :func:`load` would not trust (a custom optimizer class, a
+    ``FunctionTransformer``'s own function, ...) raise a ``TypeError`` naming
+    them. ``key`` (bytes or str) signs the file with HMAC-SHA256.
     """
     import skops.io as sio
     from sklearn.base import BaseEstimator
@@ -320,14 +268,15 @@ def _check_record(members, key):
     if _RECORD not in members or "schema.json" not in members:
         raise ModelFileError(f"not a skrnn model file (no {_RECORD}; a plain skops file opens with "
                              "skops.io.load(path, trusted=...))")
-    record = parse_json(members.pop(_RECORD), _RECORD) if len(members[_RECORD]) <= 2**16 else None
-    if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
+    record = parse_json(members.pop(_RECORD), _RECORD)
+    if not isinstance(record, dict) or record.get("format") != FORMAT_NAME or not isinstance(
+            record.get("versions", {}), dict):
         raise ModelFileError(f"{_RECORD} does not describe a skrnn model")
     version = record.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 2:
         raise ModelFileError(f"invalid format_version {version!r}")
     if version > FORMAT_VERSION:
-        saved = (record.get("versions") or {}).get("skrnn", "a newer version")
+        saved = record.get("versions", {}).get("skrnn", "a newer version")
         raise ModelFileError(f"the file uses model format version {version}, written by skrnn "
                              f"{saved}; this skrnn reads version {FORMAT_VERSION}. Upgrade skrnn to load it")
     if record.get("sha256") != _digest(members):
@@ -340,29 +289,14 @@ def _check_record(members, key):
 
 
 def load(path, *, key=None, max_bytes=MAX_BYTES):
-    """Load an estimator saved with ``save``, without running code from the file.
+    """Load an estimator saved with :func:`save`, without running code from it.
 
-    Parameters
-    ----------
-    path : str, os.PathLike or readable binary file object
-        A file written by ``estimator.save`` or :func:`skrnn.persistence.save`.
-    key : bytes or str, default=None
-        When given, the file must carry an HMAC-SHA256 signature made with
-        this key.
-    max_bytes : int, default=2**31
-        Cap on the file's size and on its inflated members, in bytes.
-
-    Returns
-    -------
-    estimator : object
-        The estimator (or pipeline) as it was saved; weights on the CPU.
-
-    Raises
-    ------
-    ModelFileError
-        A ``ValueError`` for files that are not skrnn models, are truncated,
-        corrupted, tampered with, over the caps, badly signed, or of another
-        format version.
+    ``path`` is a str, path or binary file. With ``key`` (bytes or str) the
+    file must carry an HMAC-SHA256 signature made with it. ``max_bytes`` caps
+    the file and its inflated members. Weights load onto the CPU. Raises
+    :class:`ModelFileError` (a ``ValueError``) for files that are not skrnn
+    models, truncated, corrupted, tampered with, over a cap, badly signed or of
+    another format version.
     """
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
@@ -385,7 +319,7 @@ def load(path, *, key=None, max_bytes=MAX_BYTES):
         raise ModelFileError(f"Cannot load {where}: {exc}.") from None
     except Exception as exc:  # anything a malformed document can trigger in skops
         raise ModelFileError(f"Cannot load {where}: the model document is malformed ({_short(exc)}).") from None
-    saved = (record.get("versions") or {}).get("skrnn")
+    saved = record.get("versions", {}).get("skrnn")
     from . import __version__
 
     if saved not in (None, __version__):

@@ -56,7 +56,8 @@ def _npy(header, payload=b""):
 def _with_member(good, transform):
     """``good`` with its first weight member replaced by ``transform(bytes)``."""
     parts = members(good)
-    name = sorted(n for n in parts if n.endswith(".npy"))[0]
+    weights = attrs(json.loads(parts["schema.json"]))["_weights"]["content"]
+    name = next(iter(weights.values()))["file"]
     return build({**parts, name: transform(parts[name])})
 
 
