@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import tempfile
+import threading
 import warnings
 
 import numpy as np
@@ -124,10 +125,10 @@ class PersistenceMixin:
 def _counting_registrations(limit):
     """Stop building a network past ``limit`` modules, parameters and buffers
     (``num_layers=10**6`` makes millions of objects even on the meta device)."""
-    count, mod = itertools.count(1), torch.nn.modules.module
+    count, mod, thread = itertools.count(1), torch.nn.modules.module, threading.get_ident()
 
-    def hook(*_):
-        if next(count) > limit:
+    def hook(*_):  # the hooks are global: count only this thread's network
+        if threading.get_ident() == thread and next(count) > limit:
             raise ModelFileError(f"the network has more than {limit} parts, more than its weights")
 
     hooks = [mod.register_module_module_registration_hook(hook),

@@ -4,9 +4,11 @@ truncations under an address-space limit. Every case must load identically
 or raise ``ModelFileError`` (nothing else), quickly and without allocating
 what the file declares."""
 
+import copy
 import io
 import json
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -14,8 +16,11 @@ import time
 import zipfile
 import zlib
 
+import joblib
 import numpy as np
 import pytest
+import skops.io as sio
+import torch
 
 from _modelfiles import attrs, build, deflate, edit_schema, json_value, members, raw_zip
 from skrnn import RNNClassifier, load
@@ -61,6 +66,108 @@ def _with_member(good, transform):
     return build({**parts, name: transform(parts[name])})
 
 
+# ---------------------------------------------------------------- payloads
+class _Payload:
+    """Creates ``marker`` when unpickled, if unpickling ever runs code."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_payload_is_live(tmp_path):
+    """Guard: the payload used below really does run when unpickled."""
+    marker = tmp_path / "live"
+    pickle.loads(pickle.dumps(_Payload(marker))).close()
+    assert marker.exists()
+
+
+def _object_array_npy(payload):
+    buf = io.BytesIO()
+    arr = np.empty(1, dtype=object)
+    arr[0] = payload
+    np.save(buf, arr, allow_pickle=True)  # an .npy whose data is a pickle
+    return buf.getvalue()
+
+
+def _node(module, name, loader="ObjectNode", **extra):
+    return {"__class__": name, "__module__": module, "__loader__": loader, **extra}
+
+
+def _malicious_files(good, marker):
+    payload = _Payload(marker)
+    parts = members(good)
+    npy = sorted(n for n in parts if n.endswith(".npy"))[0]
+    torch_save = io.BytesIO()
+    torch.save({"t0": payload}, torch_save)
+    files = {
+        "pickle as schema.json": build({**parts, "schema.json": pickle.dumps(payload)}),
+        "pickle as a weight": build({**parts, npy: pickle.dumps(payload)}),
+        "object .npy holding a pickle": build({**parts, npy: _object_array_npy(payload)}),
+        "extra pickle member": build({**parts, "payload.pkl": pickle.dumps(payload)}),
+        "extra torch member": build({**parts, "tensors.pt": torch_save.getvalue()}),
+        "whole file is a pickle": pickle.dumps(payload),
+        "whole file is torch.save of the payload": torch_save.getvalue(),
+    }
+    buf = io.BytesIO()
+    joblib.dump(payload, buf)
+    files["whole file is a joblib dump"] = buf.getvalue()
+    for module, name in [("builtins", "open"), ("os", "system"), ("subprocess", "Popen")]:
+        files[f"root names {module}.{name}"] = edit_schema(
+            good, lambda s, m=module, n=name: s.update(__module__=m, __class__=n))
+        files[f"attribute is the function {module}.{name}"] = edit_schema(
+            good, lambda s, m=module, n=name: attrs(s).update(cell=_node(m, n, "FunctionNode")))
+        files[f"attribute is the type {module}.{name}"] = edit_schema(
+            good, lambda s, m=module, n=name: attrs(s).update(cell=_node(m, n, "TypeNode")))
+        files[f"attribute is {module}.{name}(...)"] = edit_schema(
+            good, lambda s, m=module, n=name: attrs(s).update(cell=_node(
+                m, n, "ConstructorFromReduceNode", content=json_value("x"))))
+    files["nested object names posix.system"] = edit_schema(
+        good, lambda s: attrs(s)["_label_encoder"].update(__module__="posix", __class__="system"))
+    files["method of a trusted class"] = edit_schema(
+        good, lambda s: attrs(s).update(cell=_node("skrnn.classifier", "RNNClassifier", "MethodNode",
+                                                   content={"func": "fit", "obj": copy.deepcopy(s)})))
+    files["optimizer codec names a non-optimizer"] = edit_schema(
+        good, lambda s: attrs(s).update(_torch_params=_skops_node({"optimizer": ["optimizer", "__init__"]})))
+    return files
+
+
+def _skops_node(obj):
+    """The skops schema node of a plain Python value."""
+    return json.loads(members(sio.dumps(obj))["schema.json"])
+
+
+def test_malicious_files_are_refused_and_run_nothing(good, tmp_path):
+    marker = tmp_path / "PWNED"
+    for what, data in _malicious_files(good, marker).items():
+        path = tmp_path / "bad.skrnn"
+        path.write_bytes(data)
+        with pytest.raises(ModelFileError, match="Cannot load") as info:
+            load(path)
+        assert not marker.exists(), f"{what}: code ran"
+        assert isinstance(info.value, ValueError), what
+
+
+@pytest.mark.parametrize("cut", [0, 1, 30, 0.25, 0.5, 0.75, -22, -1])
+def test_truncated_files_are_refused(good, cut):
+    data = good
+    n = int(len(data) * cut) if isinstance(cut, float) else cut % len(data)
+    with pytest.raises(ModelFileError):
+        load(io.BytesIO(data[:n]))
+
+
+def test_garbage_and_empty_files(tmp_path):
+    for i, data in enumerate([b"", b"not a model", os.urandom(4096), b"PK\x03\x04" + os.urandom(100)]):
+        path = tmp_path / f"g{i}"
+        path.write_bytes(data)
+        with pytest.raises(ModelFileError, match="not a skrnn model file|corrupted"):
+            load(path)
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.skrnn")
+
+
 # ------------------------------------------------------------------ archives
 def test_twin_and_duplicate_members(good):
     parts = members(good)
@@ -72,8 +179,6 @@ def test_twin_and_duplicate_members(good):
 
 
 def test_data_before_between_or_after_the_archive(good):
-    import pickle
-
     _refused(b"junk" + good, "does not start|corrupted")
     _refused(pickle.dumps({"weights": 7.0}) + good, "does not start|corrupted")  # legacy pickle + zip
     _refused(good + b"\0" * 10, "not a skrnn model file")
@@ -171,8 +276,6 @@ def test_shared_node_references_cannot_multiply_the_tree(good):
 
 
 def test_pickle_payloads_anywhere(good):
-    import pickle
-
     payload = pickle.dumps(os.system)
     parts = members(good)
     for name in parts:

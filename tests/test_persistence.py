@@ -4,7 +4,6 @@ must raise ``ModelFileError`` without running code (tests/test_hostile.py
 crafts the rest).
 """
 
-import copy
 import io
 import json
 import os
@@ -369,97 +368,6 @@ def saved(models, tmp_path):
     return path
 
 
-class _Payload:
-    """Creates ``marker`` when unpickled, if unpickling ever runs code."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
-def test_payload_is_live(tmp_path):
-    """Guard: the payload used below really does run when unpickled."""
-    marker = tmp_path / "live"
-    pickle.loads(pickle.dumps(_Payload(marker))).close()
-    assert marker.exists()
-
-
-def _object_array_npy(payload):
-    buf = io.BytesIO()
-    arr = np.empty(1, dtype=object)
-    arr[0] = payload
-    np.save(buf, arr, allow_pickle=True)  # an .npy whose data is a pickle
-    return buf.getvalue()
-
-
-def _node(module, name, loader="ObjectNode", **extra):
-    return {"__class__": name, "__module__": module, "__loader__": loader, **extra}
-
-
-def _malicious_files(good, marker):
-    payload = _Payload(marker)
-    parts = members(good)
-    npy = sorted(n for n in parts if n.endswith(".npy"))[0]
-    torch_save = io.BytesIO()
-    torch.save({"t0": payload}, torch_save)
-    files = {
-        "pickle as schema.json": build({**parts, "schema.json": pickle.dumps(payload)}),
-        "pickle as a weight": build({**parts, npy: pickle.dumps(payload)}),
-        "object .npy holding a pickle": build({**parts, npy: _object_array_npy(payload)}),
-        "extra pickle member": build({**parts, "payload.pkl": pickle.dumps(payload)}),
-        "extra torch member": build({**parts, "tensors.pt": torch_save.getvalue()}),
-        "whole file is a pickle": pickle.dumps(payload),
-        "whole file is torch.save of the payload": torch_save.getvalue(),
-    }
-    buf = io.BytesIO()
-    joblib.dump(payload, buf)
-    files["whole file is a joblib dump"] = buf.getvalue()
-    for module, name in [("builtins", "open"), ("os", "system"), ("subprocess", "Popen")]:
-        files[f"root names {module}.{name}"] = edit_schema(
-            good, lambda s, m=module, n=name: s.update(__module__=m, __class__=n))
-        files[f"attribute is the function {module}.{name}"] = edit_schema(
-            good, lambda s, m=module, n=name: attrs(s).update(cell=_node(m, n, "FunctionNode")))
-        files[f"attribute is the type {module}.{name}"] = edit_schema(
-            good, lambda s, m=module, n=name: attrs(s).update(cell=_node(m, n, "TypeNode")))
-        files[f"attribute is {module}.{name}(...)"] = edit_schema(
-            good, lambda s, m=module, n=name: attrs(s).update(cell=_node(
-                m, n, "ConstructorFromReduceNode", content=json_value("x"))))
-    files["nested object names posix.system"] = edit_schema(
-        good, lambda s: attrs(s)["_label_encoder"].update(__module__="posix", __class__="system"))
-    files["method of a trusted class"] = edit_schema(
-        good, lambda s: attrs(s).update(cell=_node("skrnn.classifier", "RNNClassifier", "MethodNode",
-                                                   content={"func": "fit", "obj": copy.deepcopy(s)})))
-    files["optimizer codec names a non-optimizer"] = edit_schema(
-        good, lambda s: attrs(s).update(_torch_params=_skops_node({"optimizer": ["optimizer", "__init__"]})))
-    return files
-
-
-def _skops_node(obj):
-    """The skops schema node of a plain Python value."""
-    return json.loads(members(sio.dumps(obj))["schema.json"])
-
-
-def test_malicious_files_are_refused_and_run_nothing(saved, tmp_path):
-    marker = tmp_path / "PWNED"
-    for what, data in _malicious_files(saved.read_bytes(), marker).items():
-        path = tmp_path / "bad.skrnn"
-        path.write_bytes(data)
-        with pytest.raises(ModelFileError, match="Cannot load") as info:
-            load(path)
-        assert not marker.exists(), f"{what}: code ran"
-        assert isinstance(info.value, ValueError), what
-
-
-@pytest.mark.parametrize("cut", [0, 1, 30, 0.25, 0.5, 0.75, -22, -1])
-def test_truncated_files_are_refused(saved, tmp_path, cut):
-    data = saved.read_bytes()
-    n = int(len(data) * cut) if isinstance(cut, float) else cut % len(data)
-    with pytest.raises(ModelFileError):
-        load(io.BytesIO(data[:n]))
-
-
 def test_every_corrupted_byte_is_refused_or_harmless(saved, models):
     est, X = models["clf-int"]
     data = bytearray(saved.read_bytes())
@@ -473,16 +381,6 @@ def test_every_corrupted_byte_is_refused_or_harmless(saved, models):
             continue
         # only zip metadata (timestamps, ...) can change without detection
         np.testing.assert_array_equal(loaded.predict_proba(X), expected)
-
-
-def test_garbage_and_empty_files(tmp_path):
-    for i, data in enumerate([b"", b"not a model", os.urandom(4096), b"PK\x03\x04" + os.urandom(100)]):
-        path = tmp_path / f"g{i}"
-        path.write_bytes(data)
-        with pytest.raises(ModelFileError, match="not a skrnn model file|corrupted"):
-            load(path)
-    with pytest.raises(FileNotFoundError):
-        load(tmp_path / "missing.skrnn")
 
 
 def _set_attr(name, value):
@@ -515,8 +413,8 @@ def _set_record(key, value):
                                              "__module__": "y"}), "malformed"),
         (lambda s: attrs(s).update(classes_={"__loader__": "CachedNode", "__class__": "x",
                                              "__module__": "y"}), "CachedNode"),
-        (lambda s: attrs(s).update(classes_=_node("numpy", "ndarray", "NdArrayNode", type="numpy",
-                                                  file="1.npy")), "do not match the arrays"),
+        (lambda s: attrs(s).update(classes_=dict(attrs(s)["classes_"], file="1.npy")),
+         "do not match the arrays"),
         (lambda s: attrs(s).update(n_iter_=dict(json_value(1), content="[1, [2]]")), "JsonNode"),
     ],
 )
