@@ -380,27 +380,6 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         out, seqs = self._forward(X, sequence_lengths)
         return self._task.inference_output(self, out, seqs)
 
-    # ------------------------------------------------------------- pickling
-    def __getstate__(self):
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
-        state = dict(state)
-        if "module_" in state:
-            # store CPU weights so a model fitted on a GPU loads anywhere
-            state["module_"] = copy.deepcopy(state["module_"]).cpu()
-            if state.get("_optimizer_state") is not None:
-                state["_optimizer_state"] = _to_cpu(state["_optimizer_state"])
-        return state
-
-
-def _to_cpu(obj):
-    if torch.is_tensor(obj):
-        return obj.cpu()
-    if isinstance(obj, dict):
-        return {k: _to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_cpu(v) for v in obj)
-    return obj
-
 
 def _take(seqs, targets, weights, idx):
     """Samples ``idx`` of the input, targets and weights."""
