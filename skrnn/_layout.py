@@ -18,7 +18,10 @@ DATA_FORMATS = ("channels_last", "channels_first")
 
 # channels-last input with at least this many times more "features" than
 # steps is far more likely an aeon/sktime (n, C, T) array read the wrong way
-_TRANSPOSED_RATIO = 4
+# ((200, 3, 40): 13x; BasicMotions (80, 6, 100): 17x); patched sequences
+# (SequencePatcher: T/P steps of P*C features) stay below it unless the
+# patches are huge (ACSF1, P=50: 29 steps of 50, 1.7x).
+_TRANSPOSED_RATIO = 10
 
 
 def check_data_format(data_format):

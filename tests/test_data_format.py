@@ -71,6 +71,7 @@ def test_transposed_looking_channels_last_input_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         to_sequences(np.zeros((5, 20, 8)))  # plausible channels-last: no warning
+        to_sequences(np.zeros((5, 20, 100)))  # adding problem T=1000 patched by 50
         to_sequences(np.zeros((5, 40, 3)), data_format="channels_first")
         to_sequences(np.zeros((5, 40)))  # 2-D univariate has no channel axis
 
