@@ -123,6 +123,30 @@ class Sequences:
         first = self.positions[self.offsets[:-1]]
         return self.positions[self.offsets[1:] - 1] - first + 1
 
+    def repad(self, maxlen, *, padding="post", truncating="post"):
+        """The same sequences laid out in a padded axis of ``maxlen`` steps
+        (Keras ``pad_sequences``): each sample's span, from its first to its
+        last real step with its skipped steps kept in place, is cut to
+        ``maxlen`` at the ``truncating`` end and placed at the start
+        (``padding='post'``) or end (``'pre'``). Returns 3-D-form Sequences
+        for :func:`pad_values`."""
+        lengths, spans = self.lengths, self.spans()
+        pos = self.step_positions()
+        local = pos - np.repeat(pos[self.offsets[:-1]], lengths)
+        kept = np.minimum(spans, maxlen)
+        skip = np.repeat(spans - kept if truncating == "pre" else np.zeros_like(kept), lengths)
+        keep = (local >= skip) & (local < skip + np.repeat(kept, lengths))
+        lead = np.repeat(maxlen - kept if padding == "pre" else np.zeros_like(kept), lengths)
+        new_pos = (local - skip + lead)[keep]
+        offsets = np.zeros_like(self.offsets)
+        np.cumsum(np.add.reduceat(keep.astype(np.int64), self.offsets[:-1]) if len(keep)
+                  else np.zeros(0, np.int64), out=offsets[1:])
+        starts = new_pos[offsets[:-1]] if len(new_pos) else np.zeros(0, np.int64)
+        contiguous = np.array_equal(new_pos, _ragged_positions(starts, np.diff(offsets)))
+        return replace(self, values=self.values[keep], offsets=offsets, form="3d",
+                       starts=starts, n_timesteps=int(maxlen),
+                       positions=None if contiguous else new_pos)
+
     def to_list(self, fill=np.nan):
         """Per-sample arrays, first to last real step, ``fill`` at skipped
         steps between them: ``(T_i, n_features)``, or ``(n_features, T_i)``
@@ -412,7 +436,7 @@ def align_step_targets(y, X_seqs, name="y"):
     return np.ascontiguousarray(values, dtype=np.float32), one_d
 
 
-def pad_values(values, seqs, fill=np.nan):
+def pad_values(values, seqs, fill=np.nan, *, squeeze=False):
     """Put per-step outputs back in the layout of the input ``seqs``.
 
     ``values`` is (total_steps, k). Ragged input gives a list of (T_i, k)
@@ -420,11 +444,20 @@ def pad_values(values, seqs, fill=np.nan):
     (n_samples, n_timesteps, k). ``fill`` goes at skipped steps (padding and
     masked steps in the middle), so integer ``values`` become float when a
     skipped step needs a NaN fill. Channels-first 3-D / list input gets
-    (n_samples, k, n_timesteps) / (k, T_i) back.
+    (n_samples, k, n_timesteps) / (k, T_i) back. ``squeeze=True`` (k must be
+    1) drops the output axis: (T_i,) / (n_samples, n_timesteps) in either
+    layout.
     """
-    gaps = seqs.positions is not None
-    if seqs.form == "ragged" and not gaps:
-        return mirror(np.split(values, seqs.offsets[1:-1]), seqs.data_format)
+    layout = "channels_last" if squeeze else seqs.data_format
+    out = _pad_channels_last(values, seqs, fill)
+    if squeeze:
+        out = [o[:, 0] for o in out] if isinstance(out, list) else out[..., 0]
+    return mirror(out, layout)
+
+
+def _pad_channels_last(values, seqs, fill):
+    if seqs.form == "ragged" and seqs.positions is None:
+        return np.split(values, seqs.offsets[1:-1])
     dtype = np.result_type(values.dtype, np.min_scalar_type(fill)) if np.isnan(fill) else values.dtype
     n, lengths = seqs.n_samples, seqs.lengths
     sample = np.repeat(np.arange(n), lengths)
@@ -435,7 +468,7 @@ def pad_values(values, seqs, fill=np.nan):
         offsets = np.concatenate([[0], np.cumsum(spans)])
         flat = np.full((int(offsets[-1]), values.shape[1]), fill, dtype=dtype)
         flat[offsets[:-1][sample] + local] = values
-        return mirror(np.split(flat, offsets[1:-1]), seqs.data_format)
+        return np.split(flat, offsets[1:-1])
     out = np.full((n, seqs.n_timesteps, values.shape[1]), fill, dtype=dtype)
     out[sample, pos] = values
-    return mirror(out, seqs.data_format)
+    return out

@@ -140,6 +140,11 @@ def test_outputs_mirror_channels_first_layout(vowels):
     np.testing.assert_array_equal(values, y.transpose(0, 2, 1).reshape(-1, 2))
     back = pad_values(values, seqs)
     np.testing.assert_array_equal(back, y)
+    one = pad_values(values[:, :1], seqs, squeeze=True)  # 1-D per-step targets
+    np.testing.assert_array_equal(one, y[:, 0, :])
+    ragged = to_sequences([x[:, :5] for x in X[:3]], data_format="channels_first")
+    out = pad_values(np.arange(15.0)[:, None], ragged, squeeze=True)
+    assert [o.shape for o in out] == [(5,)] * 3
 
 
 def test_masked_steps_in_channels_first_input():

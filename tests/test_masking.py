@@ -180,3 +180,31 @@ def test_sklearn_nan_pickle_check_passes(estimator, readonly_memmap):
     # each is a whole (one-feature) step, skipped as Keras' Masking would
     assert estimator.__sklearn_tags__().input_tags.allow_nan
     check_estimators_pickle(type(estimator).__name__, estimator, readonly_memmap=readonly_memmap)
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+@pytest.mark.parametrize("truncating", ["post", "pre"])
+def test_repad_keeps_skipped_steps_in_place(padding, truncating):
+    """What SequencePadder needs: Keras pad_sequences on each sample's span."""
+    ragged = [np.array([np.nan, 1.0, np.nan, 2.0, 3.0, np.nan]), np.array([4.0]),
+              np.array([5.0, 6.0, np.nan, np.nan, 7.0])]
+    seqs = to_sequences(ragged, dtype=np.float64)
+    spans = [x[0][:, 0] for x in [seqs.subset([i]).to_list() for i in range(3)]]
+    for maxlen in (2, 3, 4, 6):
+        framed = seqs.repad(maxlen, padding=padding, truncating=truncating)
+        out = pad_values(framed.values, framed)
+        np.testing.assert_array_equal(
+            out[:, :, 0], _pad_sequences(spans, maxlen, padding, truncating), err_msg=str(maxlen)
+        )
+
+
+def _pad_sequences(spans, maxlen, padding, truncating):
+    """Reference: Keras pad_sequences over per-sample 1-D spans, NaN padding."""
+    out = np.full((len(spans), maxlen), np.nan)
+    for i, s in enumerate(spans):
+        s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
+        if padding == "pre":
+            out[i, maxlen - len(s):] = s
+        else:
+            out[i, :len(s)] = s
+    return out
