@@ -3,10 +3,14 @@
 Every estimator reads ``X`` through :func:`to_sequences`, which turns any of the
 accepted forms (3-D array, 2-D univariate array, ragged list / object array /
 pandas Series of per-sample arrays, padded arrays with a mask value or with
-``sequence_lengths``) into one canonical, compact representation:
-:class:`Sequences`, the real time steps of all samples concatenated along the
-first axis plus the offsets where each sample starts. Padding never reaches the
-network: it is stripped here, once.
+``sequence_lengths``, channels-first arrays and lists with
+``data_format='channels_first'``, sktime/aeon ``pd-multiindex`` frames) into
+one canonical, compact representation: :class:`Sequences`, the real time
+steps of all samples concatenated along the first axis plus the offsets where
+each sample starts. Masked steps (all features equal to ``mask_value``:
+padding at the ends, missing readings in the middle, as Keras' ``Masking``)
+never reach the network: they are skipped here, once, and their positions are
+kept so that per-step outputs go back where the input had them.
 """
 
 from dataclasses import dataclass, replace
@@ -458,7 +462,9 @@ def pad_values(values, seqs, fill=np.nan, *, squeeze=False):
 def _pad_channels_last(values, seqs, fill):
     if seqs.form == "ragged" and seqs.positions is None:
         return np.split(values, seqs.offsets[1:-1])
-    dtype = np.result_type(values.dtype, np.min_scalar_type(fill)) if np.isnan(fill) else values.dtype
+    dtype = values.dtype
+    if np.isnan(fill):  # integer values (token ids) become float to hold NaN
+        dtype = np.result_type(dtype, np.min_scalar_type(fill))
     n, lengths = seqs.n_samples, seqs.lengths
     sample = np.repeat(np.arange(n), lengths)
     pos = seqs.step_positions()
