@@ -106,20 +106,23 @@ def to_channels_last(X, data_format, name="X"):
 
 
 def warn_if_transposed(n_timesteps, n_features, name="X"):
-    """Warn when channels-last input has one step or far more features than steps."""
-    if n_features <= 1:
+    """Warn when channels-last input has far more features than steps (a
+    single step of 10 or more features included)."""
+    # one rule for both symptoms: (n, 1, T) univariate aeon data read
+    # channels last is one step of T >= 10 "features"; a (n, 1, F) window of
+    # a few features (TimeSeriesWindower(window=1)) is legitimate
+    if n_features < _TRANSPOSED_RATIO * n_timesteps:
         return
-    if n_timesteps == 1 or n_features >= _TRANSPOSED_RATIO * n_timesteps:
-        what = (
-            "a single time step" if n_timesteps == 1
-            else f"{n_features} features per step but only {n_timesteps} steps"
-        )
-        warnings.warn(
-            f"{name} read as (n_samples, n_timesteps, n_features) has {what}; it looks "
-            "like an aeon/sktime (n_samples, n_channels, n_timepoints) array. If so, "
-            "pass data_format='channels_first' (or transpose it to channels last).",
-            UserWarning, stacklevel=4,
-        )
+    what = (
+        f"a single time step of {n_features} features" if n_timesteps == 1
+        else f"{n_features} features per step but only {n_timesteps} steps"
+    )
+    warnings.warn(
+        f"{name} read as (n_samples, n_timesteps, n_features) has {what}; it looks "
+        "like an aeon/sktime (n_samples, n_channels, n_timepoints) array. If so, "
+        "pass data_format='channels_first' (or transpose it to channels last).",
+        UserWarning, stacklevel=4,
+    )
 
 
 def channels_first_hint(first_shape, shape, name="X"):

@@ -193,7 +193,9 @@ class SequencePatcher(_SequenceTransformer):
         seqs = self._read(X, reset=False)
         rows, counts = self._patch_rows(seqs)
         values = seqs.values[rows].reshape(len(rows), -1)
-        return self._layout(values, counts, seqs)
+        # never 2-D; wrapped like the other transformers' output, so a pandas
+        # set_output configuration is handled (and reported) the same way
+        return self._wrap_output(self._layout(values, counts, seqs), X)
 
     @staticmethod
     def _layout(values, counts, seqs):

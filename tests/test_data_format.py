@@ -156,3 +156,14 @@ def test_masked_steps_in_channels_first_input():
     X[1, 0, 1] = np.nan  # one channel of a step
     with pytest.raises(ValueError, match=r"X\[1\] contains NaN at real time step 1 \(feature 0\)"):
         to_sequences(X, data_format="channels_first")
+
+
+def test_short_windows_of_a_few_features_do_not_warn():
+    # TimeSeriesWindower(window=1) output and length-1 ragged sequences are
+    # legitimate channels-last input
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_sequences(np.zeros((5, 1, 3)))
+        to_sequences([np.zeros((1, 4))] * 3)
+    with pytest.warns(UserWarning, match="single time step of 24 features"):
+        to_sequences(np.zeros((5, 1, 24)))  # ItalyPowerDemand's (n, 1, 24)
