@@ -92,7 +92,7 @@ def test_recursive_forecast_uses_future_exogenous_values():
     assert isinstance(fc, pd.Series) and fc.name == "y" and fc.index.equals(future)
     start = y[-1] + x[-1]
     np.testing.assert_allclose(fc.to_numpy(), [start, start + 1.0, start - 1.0], atol=1e-8)
-    with pytest.raises(ValueError, match=r"exogenous columns \['x'\].*pass their future values"):
+    with pytest.raises(ValueError, match=r"covariate columns \['x'\].*pass their future values"):
         forecast_recursive(model, history, 3, target="y")
     with pytest.raises(ValueError, match="exog has no row for 1 future time stamp"):
         forecast_recursive(model, history, 3, target="y", exog=exog.iloc[:2])
@@ -117,7 +117,8 @@ def test_recursive_forecast_of_several_targets_is_a_dataframe():
     "make_history, message",
     [
         (lambda y: y.to_numpy(), "pandas Series or DataFrame indexed by time"),
-        (lambda y: y.reset_index(drop=True), "indexed by time.*got RangeIndex"),
+        (lambda y: y.set_axis([f"m{i}" for i in range(6)]),
+         "datetimes, periods or integers; got dtype"),
         (lambda y: y.iloc[[0, 2, 1, 3, 4, 5]], "not sorted: 2000-03-01.* before 2000-02-01"),
         (lambda y: y.iloc[[0, 1, 1, 2, 3, 4]], "duplicate time stamps.*2000-02-01"),
         (lambda y: y.drop(y.index[[2, 3]]).set_axis(

@@ -247,7 +247,9 @@ def test_windower_windows_end_at_their_row():
 
 def test_windower_window_longer_than_series_and_names():
     s = pd.Series([1.0, 2.0], name="sales")
-    windower = TimeSeriesWindower(window=5).fit(s)
+    with pytest.raises(ValueError, match="window=5 is longer than the data.*2 sample"):
+        TimeSeriesWindower(window=5).fit(s)
+    windower = TimeSeriesWindower(window=5, short_series="pad").fit(s)
     out = windower.transform(s)
     assert out.shape == (2, 5, 1) and np.isnan(out[1, :3]).all()
     assert list(windower.get_feature_names_out()) == ["sales"]
