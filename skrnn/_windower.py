@@ -196,7 +196,7 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
             padded[np.isnan(padded).all(axis=1)] = self.value
             windows = np.lib.stride_tricks.sliding_window_view(padded, w, axis=0)
             out[rows] = windows.transpose(0, 2, 1)
-        return out
+        return self._wrap_output(out, X)
 
     def inverse_transform(self, X):
         """Recover the table from its windows (the last step of each).
