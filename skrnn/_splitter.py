@@ -49,8 +49,8 @@ class PanelTimeSeriesSplit(BaseCrossValidator):
     >>> X = pd.DataFrame({"id": list("aaabbb"), "t": [1, 2, 3, 2, 3, 4], "y": range(6)})
     >>> for train, test in PanelTimeSeriesSplit(2, id_col="id", time_col="t").split(X):
     ...     print(train, test)
-    [0 3] [1 4]
-    [0 1 3 4] [2 5]
+    [0 1 3] [2 4]
+    [0 1 2 3 4] [5]
     """
 
     def __init__(self, n_splits: int = 5, *, test_size: int | None = None, gap: int = 0,

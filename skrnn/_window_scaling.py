@@ -60,11 +60,14 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
     >>> from skrnn.preprocessing import WindowScaledRegressor
-    >>> X = np.array([[[1.], [2.]], [[100.], [200.]]])
+    >>> last_step = make_pipeline(FunctionTransformer(lambda w: w[:, -1]), LinearRegression())
+    >>> X = np.array([[[1.], [2.]], [[100.], [200.]]])  # one shape, two magnitudes
     >>> y = np.array([3., 300.])
-    >>> model = WindowScaledRegressor(LinearRegression(), method="last")
-    >>> model.fit(X.reshape(2, 2, 1), y).predict(np.array([[[10.], [20.]]])).round(6)
+    >>> model = WindowScaledRegressor(last_step, method="last").fit(X, y)
+    >>> model.predict(np.array([[[10.], [20.]]])).round(6)
     array([30.])
     """
 

@@ -28,6 +28,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
+from ._covariates import make_future_covariates
 from ._panel import check_order, next_stamps, read_table, series_steps
 from ._recursion import recursive_predictions
 from ._splitter import PanelTimeSeriesSplit
@@ -36,7 +37,7 @@ from ._windower import TimeSeriesWindower
 
 __all__ = [
     "make_horizon_targets", "future_index", "forecast_direct", "forecast_recursive",
-    "PanelTimeSeriesSplit", "WindowScaledRegressor",
+    "make_future_covariates", "PanelTimeSeriesSplit", "WindowScaledRegressor",
 ]
 
 
