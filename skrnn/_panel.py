@@ -162,18 +162,18 @@ def check_order(table, what="X"):
         return
     stamps = _stamps_as_int(table.times)
     codes = np.zeros(len(stamps), dtype=np.int64) if table.codes is None else table.codes
+    by_time = np.lexsort((stamps, codes))
     order = np.argsort(codes, kind="stable")
-    diffs = np.diff(stamps[order])
-    same = codes[order][1:] == codes[order][:-1]
-    for bad, problem, fix in (
-        (same & (diffs == 0), "duplicate time stamps", "aggregate them first, e.g. "
-         "groupby(...).mean()"),
-        (same & (diffs < 0), "time stamps that are not sorted", "sort the rows by time "
+    for positions, sign, problem, fix in (
+        (by_time, 0, "duplicate time stamps", "aggregate them first, e.g. groupby(...).mean()"),
+        (order, -1, "time stamps that are not sorted", "sort the rows by time "
          "(sort_index() or sort_values([id, time]))"),
     ):
+        diffs = np.sign(np.diff(stamps[positions]))
+        bad = (codes[positions][1:] == codes[positions][:-1]) & (diffs == sign)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            row, prev = order[i + 1], order[i]
+            row, prev = positions[i + 1], positions[i]
             where = "" if table.ids is None else f" in series {table.ids[codes[row]]!r}"
             raise ValueError(
                 f"{what} has {problem}{where}: {table.times[prev]} comes before "
