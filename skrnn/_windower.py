@@ -75,7 +75,7 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
         Feature columns (target and covariates; id and time columns excluded).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` was a DataFrame (or a named Series).
-    series_ids_ : Index or None
+    series_ids_ : ndarray of shape (n_series,) or None
         The series ids seen in ``fit`` (None for one series).
     history_ : ndarray of shape (n_series, window - 1, n_features_in_)
         The last ``window - 1`` rows of every fitted series (NaN before a
@@ -154,7 +154,7 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
         table, values, groups = self._read(X, reset=True)
         self._check_lengths(table, groups)
         n_keep = self.window - 1
-        self.series_ids_ = table.ids
+        self.series_ids_ = None if table.ids is None else table.ids.to_numpy()
         self.history_ = np.full((len(groups), n_keep, values.shape[1]), np.nan)
         self.next_stamps_ = np.full(len(groups), _NO_STAMP, dtype=np.int64)
         self._time_kind = _time_kind(table.times)
@@ -264,7 +264,7 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
         if self.series_ids_ is None:
             fitted = np.zeros(1, dtype=np.int64)
         else:
-            fitted = self.series_ids_.get_indexer(table.ids)
+            fitted = pd.Index(self.series_ids_).get_indexer(table.ids)
         firsts = _stamps_as_int(table.times)[[rows[0] for rows in groups]]
         known = fitted >= 0
         continues = np.zeros(len(groups), dtype=bool)

@@ -25,6 +25,11 @@ from ._windower import TimeSeriesWindower
 
 __all__ = ["SequencePadder", "SequenceScaler", "TimeSeriesWindower", "WindowScaledRegressor"]
 
+# The public home of the classes defined in private modules: pickles, the safe
+# model format and the docs name them skrnn.preprocessing.<class>.
+TimeSeriesWindower.__module__ = __name__
+WindowScaledRegressor.__module__ = __name__
+
 
 def _univariate_input(X, seqs):
     """True when the user gave (n, T) or ragged 1-D sequences."""
