@@ -287,3 +287,19 @@ def test_rnn_trains_across_magnitudes_with_window_scaling(method, tolerance):
     truth = long[long.ds >= 54]["y"].to_numpy()
     relative = np.abs(fc["y"].to_numpy() - truth) / np.abs(truth)
     assert relative.mean() < tolerance, relative.mean()
+
+
+def test_fitted_panel_pipeline_round_trips_through_the_safe_format(tmp_path):
+    from skrnn.persistence import load, save
+
+    long = _panel().drop(columns="x")
+    Y = make_horizon_targets(long, 1, target="y", **LONG)
+    keep = Y.notna().all(axis=1).to_numpy()
+    model = make_pipeline(TimeSeriesWindower(window=4, **LONG),
+                          RNNRegressor(hidden_size=4, max_iter=1, random_state=0))
+    model.fit(long[keep], Y["y+1"][keep])
+    save(model, tmp_path / "panel.skrnn")
+    loaded = load(tmp_path / "panel.skrnn")
+    np.testing.assert_array_equal(loaded[0].series_ids_, ["a", "b", "c"])
+    np.testing.assert_allclose(forecast_recursive(loaded, long, 3, target="y")["y"],
+                               forecast_recursive(model, long, 3, target="y")["y"])
