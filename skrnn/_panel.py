@@ -47,9 +47,9 @@ class Table:
     """
 
     values: object
-    times: pd.Index = None
-    codes: np.ndarray = None
-    ids: pd.Index = None
+    times: pd.Index | None = None
+    codes: np.ndarray | None = None
+    ids: pd.Index | None = None
     layout: str = "array"
     id_name: object = None
     time_name: object = None
