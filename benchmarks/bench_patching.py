@@ -27,6 +27,8 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_patching.py            # ~9.5 minutes, one core
     OMP_NUM_THREADS=1 python benchmarks/bench_patching.py --quick    # smoke run
+    OMP_NUM_THREADS=1 python benchmarks/bench_patching.py --sizes 4 8 16 32 --seeds 0 1
+        # patch sizes across GunPoint (T=150), OSULeaf (T=427), ACSF1 (T=1460)
 """
 
 import argparse
@@ -52,6 +54,37 @@ def load_acsf1():
     Xtr, ytr = load_classification("ACSF1", split="train")
     Xte, yte = load_classification("ACSF1", split="test")
     return z(Xtr), ytr, z(Xte), yte
+
+
+def load_ucr(name):
+    from aeon.datasets import load_classification
+
+    def z(X):
+        X = X[:, 0, :]
+        return (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
+
+    Xtr, ytr = load_classification(name, split="train")
+    Xte, yte = load_classification(name, split="test")
+    return z(Xtr), ytr, z(Xte), yte
+
+
+def patch_sizes(args):
+    """Patched runs only, over patch sizes and real data sets of several
+    lengths: what a default ``patch_size`` should be."""
+    sets = ["GunPoint", "OSULeaf", "ACSF1"]
+    print(f"patch size across data sets: {args.epochs_sizes} epochs, seeds {args.seeds}")
+    header = f"{'data set':<10} {'T':>5} " + " ".join(f"{'P=' + str(p):>12}" for p in args.sizes)
+    print(header)
+    print("-" * len(header))
+    for name in sets:
+        data = load_ucr(name)
+        cells = []
+        for patch in args.sizes:
+            accs = [run(name, RNNClassifier, accuracy_score, *data, patch, seed,
+                        args.epochs_sizes)[0] for seed in args.seeds]
+            cells.append(f"{np.mean(accs):.3f}+-{np.std(accs):.3f}")
+        print(f"{name:<10} {data[0].shape[1]:>5} " + " ".join(f"{c:>12}" for c in cells),
+              flush=True)
 
 
 def adding_problem(n, T, rng):
@@ -87,7 +120,13 @@ def main():
     parser.add_argument("--n-adding-big", type=int, default=2048,
                         help="adding: train size of the patched-only runs with more data")
     parser.add_argument("--quick", action="store_true", help="1 seed, 2 epochs")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="instead: compare these patch sizes on GunPoint, OSULeaf, ACSF1")
+    parser.add_argument("--epochs-sizes", type=int, default=40)
     args = parser.parse_args()
+    if args.sizes:
+        torch.set_num_threads(1)
+        return patch_sizes(args)
     if args.quick:
         args.seeds, args.epochs, args.epochs_long, args.n_adding_big = [0], 2, 3, 512
     torch.set_num_threads(1)

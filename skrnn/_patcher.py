@@ -33,8 +33,11 @@ class SequencePatcher(_SequenceTransformer):
 
     Parameters
     ----------
-    patch_size : int, default=8
-        Steps per patch.
+    patch_size : int, default=16
+        Steps per patch. 16 was best or within the seed spread of the best
+        of 4/8/16/32 on GunPoint (T=150), OSULeaf (T=427) and ACSF1 (T=1460)
+        with the default network (``benchmarks/bench_patching.py --sizes``);
+        aim for sequences of a few dozen to a couple of hundred patches.
     stride : int or None, default=None
         Steps between the starts of consecutive patches; ``None`` uses
         ``patch_size`` (non-overlapping patches). ``stride < patch_size``
@@ -106,7 +109,7 @@ class SequencePatcher(_SequenceTransformer):
     def __init__(
         self,
         *,
-        patch_size: int = 8,
+        patch_size: int = 16,
         stride: int | None = None,
         remainder: str = "pad",
         data_format: str = "channels_last",
