@@ -224,9 +224,9 @@ def test_scaler_zero_variance_feature_is_not_divided():
 
 
 def test_scaler_clear_errors():
-    X = np.ones((2, 3, 1))
-    X[0, 1, 0] = np.nan
-    with pytest.raises(ValueError, match=r"X\[0\] contains NaN at real time step 1"):
+    X = np.ones((2, 3, 2))
+    X[0, 1, 0] = np.nan  # one of two features missing: not a skippable step
+    with pytest.raises(ValueError, match=r"X\[0\].*step 1.*feature 0"):
         SequenceScaler().fit(X)
     scaler = SequenceScaler().fit(np.ones((2, 3, 2)))
     with pytest.raises(ValueError, match="1 features per time step.*fitted with 2"):
