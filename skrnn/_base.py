@@ -22,7 +22,7 @@ from . import _engine, _seeding
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
 from ._data import Sequences, check_sample_aligned
-from ._tasks import Task, subset_targets
+from ._tasks import Task, subset_targets, token_rows, token_vocabulary
 from ._validation import validate_sequences
 from .persistence import PersistenceMixin
 
@@ -190,15 +190,18 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     def _encode_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X``; return (the network's input, the validated input).
 
-        Token ids (``embedding_dim`` set) are capped at ``n_tokens_``: ids
-        never seen in fit share one extra "unknown" embedding row.
+        Token ids (``embedding_dim`` set) map through the vocabulary of
+        distinct ids learned in fit (``n_tokens_`` of them, one embedding row
+        each, whatever their size); ids never seen in fit share one extra
+        "unknown" row.
         """
         raw = self._validate_X(X, reset=reset, sequence_lengths=sequence_lengths)
         if self.embedding_dim is None:
             return raw, raw
         if reset:
-            self.n_tokens_ = int(raw.values.max()) + 1
-        values = np.minimum(raw.values, self.n_tokens_)
+            self._token_vocabulary = token_vocabulary(raw.values)
+            self.n_tokens_ = len(self._token_vocabulary)
+        values = token_rows(raw.values, getattr(self, "_token_vocabulary", None), self.n_tokens_)
         return Sequences(values, raw.offsets, raw.form, raw.starts, raw.n_timesteps), raw
 
     def _check_sample_weight(self, sample_weight, n):

@@ -35,6 +35,7 @@ from . import _engine
 from ._batches import SequenceBatches
 from ._data import Sequences, align_step_targets, pad_values
 from ._modules import SequenceNet
+from ._vocab import N_SPECIAL, UNK, _lookup, _vocabulary
 
 _VALIDATION_BATCH = 1024
 
@@ -76,6 +77,22 @@ class Task(Protocol):
 
     def inference_output(self, est, outputs, X: Sequences) -> Any:
         """The prediction returned to the user from the network's outputs on ``X``."""
+
+
+def token_vocabulary(ids):
+    """The sorted distinct token ids of the fit (int64)."""
+    return _vocabulary(ids, "tokens")
+
+
+def token_rows(ids, vocabulary, n_tokens):
+    """Embedding rows of token ids: their position in the fitted
+    ``vocabulary``, or ``n_tokens`` (the shared "unknown" row) for ids never
+    seen in fit. Models fitted before vocabularies existed (``vocabulary``
+    None) used the ids themselves as rows, capped at ``n_tokens``."""
+    if vocabulary is None:
+        return np.minimum(ids, n_tokens)
+    rows = _lookup(ids, vocabulary)
+    return np.where(rows == UNK, n_tokens, rows - N_SPECIAL)
 
 
 def subset_targets(targets, idx):
