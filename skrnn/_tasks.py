@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 from . import _engine
 from ._batches import SequenceBatches
 from ._data import Sequences, align_step_targets, pad_values
+from ._memory import check_batch, recurrent_bytes
 from ._modules import SequenceNet
 from ._vocab import N_SPECIAL, UNK, _lookup, _vocabulary
 
@@ -129,6 +130,13 @@ class _SequenceNetTask:
         return SequenceBatches(X.values, X.offsets, values, weights, per_step, device)
 
     def batch_loss(self, est, model, x, lengths, y, w):
+        check_batch(
+            recurrent_bytes(x.shape[0], x.shape[1], est.hidden_size, est.num_layers,
+                            2 if est.bidirectional else 1),
+            f"{x.shape[0]} sequences of up to {x.shape[1]} steps",
+            "Set tbptt_steps (truncated backpropagation keeps one chunk), lower "
+            "batch_size or hidden_size,",
+        )
         return _engine.weighted_loss(model(x, lengths), y, w, lengths, self.sample_loss)
 
     def validation_score(self, est, model, val):
