@@ -257,7 +257,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         work = estimator_snapshot(self)
         work._fit_unpublished(X, y, sample_weight, sequence_lengths,
                               incremental=incremental, classes=classes)
-        self.__dict__.update(work.__dict__)
+        # one step: attributes the fit removed (e.g. feature_names_in_) go too
+        self.__dict__ = work.__dict__
         return self
 
     def _fit_unpublished(self, X, y, sample_weight, sequence_lengths, *, incremental, classes):
