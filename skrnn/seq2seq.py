@@ -25,6 +25,7 @@ from ._base import (
     OptimizerSpec,
     PoolingKind,
     RandomState,
+    estimator_snapshot,
     store_params,
 )
 from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
@@ -364,8 +365,10 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             over the ``S_i`` real input steps used to produce output step ``t``
             (each row sums to 1). See :func:`save_attention_heatmap`.
         """
-        outputs, weights, src = self._predict_internal(X, sequence_lengths, return_attention)
-        Y = self._task.inference_output(self, outputs, src)
+        check_is_fitted(self, "module_")
+        est = estimator_snapshot(self)  # one consistent fitted state
+        outputs, weights, src = est._predict_internal(X, sequence_lengths, return_attention)
+        Y = est._task.inference_output(est, outputs, src)
         return (Y, weights) if return_attention else Y
 
     def transform(self, X, sequence_lengths=None):
@@ -382,6 +385,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             The encoder's outputs pooled over the real steps (``pooling``).
         """
         check_is_fitted(self, "module_")
+        self = estimator_snapshot(self)  # one consistent fitted state
         src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
         module, data = self._inference_batches(src)
         out = _engine.predict_outputs(module, data, PREDICT_BATCH * 4)
