@@ -7,7 +7,7 @@ wall times and whether every fit is bit-for-bit identical (predicted
 probabilities and loss curves). Also times one fit per configuration (the
 per-fit cost of drawing dropout masks from the fit's own generator).
 
-Run:  OMP_NUM_THREADS=1 python benchmarks/bench_threads.py [--max-iter 5] [--n-jobs 2]
+Run:  OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_threads.py [--max-iter 5] [--n-jobs 2]
 """
 
 import argparse
@@ -42,6 +42,7 @@ def main(argv=None):
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=2)
     args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")  # catch_warnings is not thread-safe
     X, y = load_digits(return_X_y=True)
     X = X.reshape(-1, 8, 8) / 16.0
     jobs = [(c, s) for c in CONFIGS for s in range(args.seeds)]
