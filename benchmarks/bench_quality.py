@@ -11,7 +11,7 @@ For every data set and seed, in one run:
     script runs on older and newer skrnn alike.
 (c) a plain PyTorch loop (``_quality_common.plain_fit``) with the same
     network as (b) -- skrnn's own ``SequenceNet`` -- Adam, clipping 1.0,
-    batch 32, ``max_iter`` epochs, and the same learning-rate schedule when
+    (b)'s learning rate, batch size and ``max_iter`` epochs, and the same learning-rate schedule when
     (b) names one of 'constant', 'cosine', 'onecycle', 'plateau'.
 (d) aeon's MiniRocket features + ``RidgeClassifierCV`` (alphas
     ``logspace(-3, 3, 10)``), the usual strong baseline, on equal-length data
@@ -66,8 +66,9 @@ RECOMMENDED = {
     "hidden_size": 128,
     "learning_rate_init": 3e-3,
     "lr_schedule": "cosine",
-    "max_iter": 100,
-    "n_iter_no_change": 100,  # no stopping rule: the fixed budget with the schedule
+    "batch_size": 16,
+    "max_iter": 150,
+    "n_iter_no_change": 150,  # no stopping rule: the fixed budget with the schedule
 }
 PATCH = {"acsf1": 10}
 NET_KEYS = ("cell", "hidden_size", "bidirectional", "pooling")

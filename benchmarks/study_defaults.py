@@ -194,6 +194,10 @@ GRID = {
                                        lr=3e-3, schedule="cosine"),
     "gru bi mean 64, 3e-3 cosine": dict(net=dict(cell="gru", bidirectional=True, pooling="mean"),
                                        lr=3e-3, schedule="cosine"),
+    "gru bi last 64, 3e-3 cosine": dict(net=dict(cell="gru", bidirectional=True), lr=3e-3,
+                                       schedule="cosine"),
+    "gru bi max 64, 3e-3 constant": dict(net=dict(cell="gru", bidirectional=True, pooling="max"),
+                                        lr=3e-3),
     # candidates for the recommended configuration (JapaneseVowels target)
     "gru bi max 128, 3e-3 cosine": dict(net=dict(cell="gru", hidden_size=128, bidirectional=True,
                                                  pooling="max"), lr=3e-3, schedule="cosine"),
@@ -201,6 +205,14 @@ GRID = {
                                                   pooling="max"), lr=3e-3, schedule="cosine"),
     "gru bi max 128, 1e-3 cosine": dict(net=dict(cell="gru", hidden_size=128, bidirectional=True,
                                                  pooling="max"), lr=1e-3, schedule="cosine"),
+    "gru bi max 128, 3e-3 cosine, batch 16": dict(net=dict(cell="gru", hidden_size=128,
+                                                           bidirectional=True, pooling="max"),
+                                                  lr=3e-3, schedule="cosine", batch_size=16),
+    "gru bi max 128 x2 (dropout 0.2), 3e-3 cosine": dict(
+        net=dict(cell="gru", hidden_size=128, bidirectional=True, pooling="max", num_layers=2,
+                 dropout=0.2), lr=3e-3, schedule="cosine"),
+    "gru bi max 128, 3e-3 onecycle": dict(net=dict(cell="gru", hidden_size=128, bidirectional=True,
+                                                   pooling="max"), lr=3e-3, schedule="onecycle"),
 }
 
 
