@@ -38,7 +38,7 @@ torch thread) and mean epochs run.
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_quality.py            # full: 8 data sets x 3 seeds
-    OMP_NUM_THREADS=1 python benchmarks/bench_quality.py --quick    # smoke run (~1 minute)
+    OMP_NUM_THREADS=1 python benchmarks/bench_quality.py --quick    # smoke run (a few minutes)
     python benchmarks/bench_quality.py --datasets jv acsf1 --seeds 0 1 2 \\
         --recommended '{"cell": "gru", "bidirectional": true, "pooling": "max"}'
 """
