@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _engine, _seeding
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
-from ._data import Sequences, check_sample_aligned
+from ._data import check_sample_aligned
 from ._tasks import Task, subset_targets, token_rows, token_vocabulary
 from ._validation import validate_sequences
 from .persistence import PersistenceMixin
@@ -35,6 +35,7 @@ _STREAM_BYTES = 1 << 28
 Cell = Literal["rnn", "lstm", "gru"]
 Nonlinearity = Literal["tanh", "relu"]
 PoolingKind = Literal["last", "mean", "max", "attention"]
+DataFormat = Literal["channels_last", "channels_first"]
 OptimizerSpec = Union[Literal["adam", "sgd", "rmsprop"], "type[torch.optim.Optimizer]"]
 DeviceSpec = Union[Literal["auto", "cpu", "cuda"], str, torch.device]
 RandomState = Union[int, np.random.RandomState, None]
@@ -86,6 +87,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     nonlinearity: Nonlinearity
     embedding_dim: Optional[int]
     mask_value: Optional[float]
+    data_format: DataFormat
     pooling: PoolingKind
     optimizer: OptimizerSpec
     learning_rate_init: float
@@ -116,6 +118,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "nonlinearity": [StrOptions({"tanh", "relu"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "mask_value": [Real, None],
+        "data_format": [StrOptions({"channels_last", "channels_first"})],
         "pooling": [StrOptions({"last", "mean", "max", "attention"})],
         "optimizer": [StrOptions({"adam", "sgd", "rmsprop"}), callable],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -175,6 +178,14 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                     f"tbptt_steps needs pooling='last' (or return_sequences=True); "
                     f"pooling={self.pooling!r} reads every step of the sequence at once."
                 )
+        if self.dropout > 0 and self.num_layers == 1:
+            warnings.warn(
+                f"dropout={self.dropout} has no effect with num_layers=1: it applies "
+                "between stacked recurrent layers only (as in torch.nn.LSTM). Use "
+                "num_layers >= 2, or dropout=0.0 to silence this warning.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _validate_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X`` and return it as :class:`~skrnn._data.Sequences`.
@@ -182,10 +193,29 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         2-D tables follow sklearn's convention (``n_features_in_`` counts the
         columns, i.e. time steps); 3-D and ragged input count features per step.
         """
-        return validate_sequences(
+        seqs = validate_sequences(
             self, X, reset=reset, mask_value=self.mask_value,
             sequence_lengths=sequence_lengths, token_ids=self.embedding_dim is not None,
+            data_format=self.data_format,
         )
+        if reset:
+            self._fitted_with_lengths = sequence_lengths is not None
+        elif (
+            sequence_lengths is None and seqs.form != "ragged"
+            and getattr(self, "_fitted_with_lengths", False)
+        ):
+            warnings.warn(
+                f"{type(self).__name__} was fitted with sequence_lengths, but this padded "
+                "X comes without them, so every step that is not mask_value padding is "
+                "read as real. Pass sequence_lengths=... here too; in GridSearchCV or "
+                "cross_validate, enable metadata routing "
+                "(sklearn.set_config(enable_metadata_routing=True)) and request them "
+                "with .set_fit_request(sequence_lengths=True)"
+                ".set_score_request(sequence_lengths=True) so they reach scoring.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return seqs
 
     def _encode_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X``; return (the network's input, the validated input).
@@ -202,7 +232,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             self._token_vocabulary = token_vocabulary(raw.values)
             self.n_tokens_ = len(self._token_vocabulary)
         values = token_rows(raw.values, getattr(self, "_token_vocabulary", None), self.n_tokens_)
-        return Sequences(values, raw.offsets, raw.form, raw.starts, raw.n_timesteps), raw
+        return raw.with_values(values), raw
 
     def _check_sample_weight(self, sample_weight, n):
         if sample_weight is None:
