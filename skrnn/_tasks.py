@@ -80,16 +80,24 @@ class Task(Protocol):
         """The prediction returned to the user from the network's outputs on ``X``."""
 
 
+# Token ids below this are their own embedding rows (as exported models read
+# them); a larger id switches to a vocabulary of the distinct ids.
+DENSE_TOKEN_ROWS = 2**16
+
+
 def token_vocabulary(ids):
-    """The sorted distinct token ids of the fit (int64)."""
+    """The sorted distinct token ids of the fit (int64), or None when every
+    id is below ``DENSE_TOKEN_ROWS`` and the ids are the rows themselves."""
+    if int(ids.max()) < DENSE_TOKEN_ROWS:
+        return None
     return _vocabulary(ids, "tokens")
 
 
 def token_rows(ids, vocabulary, n_tokens):
     """Embedding rows of token ids: their position in the fitted
     ``vocabulary``, or ``n_tokens`` (the shared "unknown" row) for ids never
-    seen in fit. Models fitted before vocabularies existed (``vocabulary``
-    None) used the ids themselves as rows, capped at ``n_tokens``."""
+    seen in fit. Without a vocabulary (``vocabulary`` None: small ids) the
+    ids are the rows, capped at ``n_tokens`` (the largest id seen + 1)."""
     if vocabulary is None:
         return np.minimum(ids, n_tokens)
     rows = _lookup(ids, vocabulary)

@@ -313,6 +313,13 @@ def test_huge_token_ids_map_through_a_vocabulary(big):
     np.testing.assert_array_equal(a, b)
 
 
+def test_small_token_ids_stay_their_own_rows():
+    """Below 65,536 ids are rows (as exported models read them), as before."""
+    X = np.array([[1, 5, 10]] * 10, dtype=np.int64)
+    est = _clf(embedding_dim=2).fit(X, np.arange(10) % 2)
+    assert est.n_tokens_ == 11 and est.module_.embedding.num_embeddings == 12
+
+
 @pytest.mark.parametrize(
     "X, error, match",
     [
