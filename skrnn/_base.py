@@ -23,6 +23,7 @@ from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
 from ._data import check_sample_aligned
 from ._tasks import Task, subset_targets, token_rows, token_vocabulary
+from ._threads import with_torch_threads
 from ._validation import validate_sequences
 from .persistence import PersistenceMixin
 
@@ -102,6 +103,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     n_iter_no_change: int
     tol: float
     device: DeviceSpec
+    n_threads: Optional[int]
     random_state: RandomState
     verbose: int
     warm_start: bool
@@ -133,6 +135,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str, torch.device],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -276,6 +279,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
 
     # ------------------------------------------------------------------- fit
+    @with_torch_threads
     def _fit(self, X, y, sample_weight, sequence_lengths, *, incremental, classes=None):
         """The one fit path: ``fit`` (``incremental=False``) and
         ``partial_fit`` (one epoch, ``incremental=True``) of every estimator.
@@ -406,6 +410,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
         return module, data
 
+    @with_torch_threads
     def _forward(self, X, sequence_lengths=None, transform=None):
         """Network outputs for ``X``: (n_samples, K), or (total_steps, K) with
         the validated sequences for per-step models."""

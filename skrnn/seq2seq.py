@@ -32,6 +32,7 @@ from ._base import (
 from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
 from ._docstrings import fill_parameters
 from ._seq2seq_task import PREDICT_BATCH, Seq2SeqTask, decode, max_output_length, read_targets
+from ._threads import torch_threads, with_torch_threads
 from ._vocab import _as_array_if_array_like, _encode_strings, _lookup, _string_items, _vocabulary
 from .plotting import save_attention_heatmap
 
@@ -223,6 +224,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
         device: DeviceSpec = "auto",
+        n_threads: Optional[int] = 1,
         random_state: RandomState = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -326,6 +328,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
 
     # -------------------------------------------------------------- predict
+    @with_torch_threads
     def _predict_internal(self, X, sequence_lengths, return_attention):
         check_is_fitted(self, "module_")
         if return_attention and self.attention is None:
@@ -390,7 +393,8 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self = estimator_snapshot(self)  # one consistent fitted state
         src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
         module, data = self._inference_batches(src)
-        out = _engine.predict_outputs(module, data, PREDICT_BATCH * 4)
+        with torch_threads(self.n_threads):
+            out = _engine.predict_outputs(module, data, PREDICT_BATCH * 4)
         return out.astype(np.float64)
 
     def fit_transform(self, X, y=None, **fit_params):
