@@ -94,13 +94,15 @@ def _pinball(out, y, levels):
 
 
 # ------------------------------------------------------------------ numpy
-def fit_target_scaling(est, values):
-    """Record the per-output mean and scale of the training targets
-    ``values`` (n_rows, n_outputs) (0 and 1 with ``target_scaling=None``)."""
+def fit_target_scaling(est, values, weights=None):
+    """Record the per-output (weighted) mean and scale of the training
+    targets ``values`` (n_rows, n_outputs) (0 and 1 with
+    ``target_scaling=None``). Weighting makes a weight of 2 the same as a
+    repeated row."""
     values = np.asarray(values, dtype=np.float64)
     if est.target_scaling == "standard":
-        mean = values.mean(axis=0)
-        scale = values.std(axis=0)
+        mean = np.average(values, axis=0, weights=weights)
+        scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weights))
         scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(mean)), scale, 1.0)
     else:
         mean, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])

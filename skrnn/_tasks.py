@@ -221,7 +221,7 @@ class RegressionTask(_SequenceNetTask):
             est.quantiles_ = (
                 _losses.check_quantiles(est.quantiles) if est.loss == "quantile" else None
             )
-            _losses.fit_target_scaling(est, values)
+            _losses.fit_target_scaling(est, values, _scaling_weights(est, X))
         else:
             if values.shape[1] != est.n_outputs_:
                 raise ValueError(
@@ -268,6 +268,16 @@ class RegressionTask(_SequenceNetTask):
         if isinstance(padded, list):
             return [p.reshape(len(p), *tail) for p in padded]
         return padded.reshape(*padded.shape[:2], *tail)
+
+
+def _scaling_weights(est, X):
+    """The fit's sample weights (set by ``RNNRegressor`` for the duration of
+    a fit), one per target row (repeated per step with ``return_sequences``)."""
+    sample_weight = getattr(est, "_fit_sample_weight", None)
+    if sample_weight is None:
+        return None
+    w = est._check_sample_weight(sample_weight, X.n_samples).astype(np.float64)
+    return np.repeat(w, X.lengths) if est.return_sequences else w
 
 
 def _check_same_head(est):

@@ -268,8 +268,8 @@ def test_window_scaling_is_exact_across_magnitudes():
 @pytest.mark.parametrize("method, tolerance", [("mean_abs", 0.03), ("standard", 0.15)])
 def test_rnn_trains_across_magnitudes_with_window_scaling(method, tolerance):
     """Levels 1, 100 and 10,000 in one global RNN: without scaling its
-    relative error is about 0.69 here; with per-window scaling 0.008
-    (mean_abs) and 0.074 (standard)."""
+    relative error is about 0.69 here; with per-window scaling 0.025
+    (mean_abs) and 0.019 (standard), seed 0."""
     rng = np.random.RandomState(0)
     t = np.arange(60)
     parts = [pd.DataFrame({"unique_id": i, "ds": t, "y": level * (1 + 0.3 * np.sin(
