@@ -1,8 +1,8 @@
 """The regression losses, the quantile head and the target standardisation of
 :class:`~skrnn.RNNRegressor`.
 
-Training happens on standardised targets (``(y - mean) / scale`` per output,
-the statistics fitted on the first call to ``fit``/``partial_fit``), so every
+Training happens on standardised targets (``(y - centre) / scale`` per
+output: median and IQR, or mean and std; the statistics fitted on the first call to ``fit``/``partial_fit``), so every
 loss sees values of order one whatever the scale of ``y``; predictions are
 mapped back with ``out * scale + mean``.
 
@@ -95,18 +95,30 @@ def _pinball(out, y, levels):
 
 # ------------------------------------------------------------------ numpy
 def fit_target_scaling(est, values, weights=None):
-    """Record the per-output (weighted) mean and scale of the training
-    targets ``values`` (n_rows, n_outputs) (0 and 1 with
-    ``target_scaling=None``). Weighting makes a weight of 2 the same as a
+    """Record the per-output (weighted) centre and scale of the training
+    targets ``values`` (n_rows, n_outputs): mean and standard deviation
+    (``'standard'``), median and interquartile range (``'robust'``), or 0
+    and 1 (``None``). Weighting makes a weight of 2 the same as a
     repeated row."""
     values = np.asarray(values, dtype=np.float64)
-    if est.target_scaling == "standard":
+    if est.target_scaling in ("standard", "robust"):
         mean = np.average(values, axis=0, weights=weights)
         scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weights))
+        if est.target_scaling == "robust":
+            # median and interquartile range; inverted_cdf quantiles make a
+            # weight of 2 the same as a repeated row
+            q25, median, q75 = np.quantile(values, [0.25, 0.5, 0.75], axis=0,
+                                           weights=_column_weights(weights, values),
+                                           method="inverted_cdf")
+            mean, scale = median, np.where(q75 > q25, q75 - q25, scale)
         scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(mean)), scale, 1.0)
     else:
         mean, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])
     est.target_mean_, est.target_scale_ = mean, scale
+
+
+def _column_weights(weights, values):
+    return None if weights is None else np.broadcast_to(weights[:, None], values.shape)
 
 
 def scale_targets(est, values):

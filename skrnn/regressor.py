@@ -71,17 +71,26 @@ from ._tasks import RegressionTask
         "huber_delta": (
             "float, default=1.0",
             "Where the Huber loss turns from quadratic to linear, in units of "
-            "the standardised targets (standard deviations of ``y`` with "
+            "the scaled targets (interquartile ranges of ``y`` with the default "
+            "``target_scaling='robust'``, standard deviations with "
             "``target_scaling='standard'``).",
         ),
         "target_scaling": (
-            "{'standard', None}, default='standard'",
-            "``'standard'``: the network trains on ``(y - mean) / std`` per output "
-            "(statistics of the training targets of the first call to ``fit`` "
-            "or ``partial_fit``, kept under ``warm_start`` and ``partial_fit``; "
-            "a zero std counts as 1); predictions are mapped back, so ``y`` of "
-            "any scale (a series around 200, prices in the millions) trains "
-            "like a standardised one. ``None`` trains on ``y`` as given.",
+            "{'robust', 'standard', None}, default='robust'",
+            "How the targets are put on a unit scale for training, per output; "
+            "predictions are mapped back, so ``y`` of any scale (a series around "
+            "200, prices in the millions) trains like a standardised one. "
+            "``'robust'``: ``(y - median) / IQR`` (interquartile range; the std "
+            "when it is 0); ``'standard'``: ``(y - mean) / std``; ``None``: ``y`` "
+            "as given. The statistics are weighted by ``sample_weight``, come "
+            "from the first call to ``fit`` or ``partial_fit`` and are kept under "
+            "``warm_start`` and ``partial_fit``; a zero scale counts as 1. "
+            "``'robust'`` is the default because heavy-tailed targets (e.g. "
+            "ratios to a window's last value, as after :class:"
+            "`~skrnn.preprocessing.WindowScaledRegressor`) squeeze most "
+            "standardised targets towards 0 (M1 yearly: MASE 2.7 robust, "
+            "34 standard, on held-out history); on Gaussian-like targets the "
+            "two agree.",
         ),
     },
 )
@@ -109,8 +118,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     best_loss_ : float
     module_ : torch.nn.Module
     target_mean_ : ndarray of shape (n_outputs,)
-        Mean of each output subtracted before training (0 with
-        ``target_scaling=None``).
+        Centre (median or mean) of each output subtracted before training (0
+        with ``target_scaling=None``).
     target_scale_ : ndarray of shape (n_outputs,)
         Scale each output is divided by before training (1 with
         ``target_scaling=None``).
@@ -135,7 +144,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         "loss": [StrOptions(set(_losses.LOSSES))],
         "quantiles": ["array-like"],
         "huber_delta": [Interval(Real, 0, None, closed="neither")],
-        "target_scaling": [StrOptions({"standard"}), None],
+        "target_scaling": [StrOptions({"standard", "robust"}), None],
     }
     _task = RegressionTask()
 
@@ -171,7 +180,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         loss: Literal["squared_error", "absolute_error", "huber", "quantile"] = "squared_error",
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         huber_delta: float = 1.0,
-        target_scaling: Optional[Literal["standard"]] = "standard",
+        target_scaling: Optional[Literal["robust", "standard"]] = "robust",
     ) -> None:
         store_params(self, locals())
 
