@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 LOSSES = ("squared_error", "absolute_error", "huber", "quantile")
+_IQR_PER_STD = 1.3489795  # interquartile range of the standard normal
 
 
 def check_quantiles(quantiles):
@@ -97,7 +98,7 @@ def _pinball(out, y, levels):
 def fit_target_scaling(est, values, weights=None):
     """Record the per-output (weighted) centre and scale of the training
     targets ``values`` (n_rows, n_outputs): mean and standard deviation
-    (``'standard'``), median and interquartile range (``'robust'``), or 0
+    (``'standard'``), median and interquartile range / 1.349 (``'robust'``), or 0
     and 1 (``None``). Weighting makes a weight of 2 the same as a
     repeated row."""
     values = np.asarray(values, dtype=np.float64)
@@ -110,7 +111,8 @@ def fit_target_scaling(est, values, weights=None):
             q25, median, q75 = np.quantile(values, [0.25, 0.5, 0.75], axis=0,
                                            weights=_column_weights(weights, values),
                                            method="inverted_cdf")
-            mean, scale = median, np.where(q75 > q25, q75 - q25, scale)
+            # IQR / 1.349: the standard deviation for Gaussian targets
+            mean, scale = median, np.where(q75 > q25, (q75 - q25) / _IQR_PER_STD, scale)
         scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(mean)), scale, 1.0)
     else:
         mean, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])

@@ -71,26 +71,26 @@ from ._tasks import RegressionTask
         "huber_delta": (
             "float, default=1.0",
             "Where the Huber loss turns from quadratic to linear, in units of "
-            "the scaled targets (interquartile ranges of ``y`` with the default "
-            "``target_scaling='robust'``, standard deviations with "
+            "the scaled targets (standard deviations of ``y`` with the default "
             "``target_scaling='standard'``).",
         ),
         "target_scaling": (
-            "{'robust', 'standard', None}, default='robust'",
+            "{'standard', 'robust', None}, default='standard'",
             "How the targets are put on a unit scale for training, per output; "
             "predictions are mapped back, so ``y`` of any scale (a series around "
             "200, prices in the millions) trains like a standardised one. "
-            "``'robust'``: ``(y - median) / IQR`` (interquartile range; the std "
-            "when it is 0); ``'standard'``: ``(y - mean) / std``; ``None``: ``y`` "
-            "as given. The statistics are weighted by ``sample_weight``, come "
-            "from the first call to ``fit`` or ``partial_fit`` and are kept under "
-            "``warm_start`` and ``partial_fit``; a zero scale counts as 1. "
-            "``'robust'`` is the default because heavy-tailed targets (e.g. "
-            "ratios to a window's last value, as after :class:"
-            "`~skrnn.preprocessing.WindowScaledRegressor`) squeeze most "
-            "standardised targets towards 0 (M1 yearly: MASE 2.7 robust, "
-            "34 standard, on held-out history); on Gaussian-like targets the "
-            "two agree.",
+            "``'standard'``: ``(y - mean) / std``; ``'robust'``: ``(y - median) / "
+            "(IQR / 1.349)`` (the interquartile range scaled to equal the std of "
+            "Gaussian targets; the std when the IQR is 0); ``None``: ``y`` as "
+            "given. The statistics are weighted by ``sample_weight``, come from "
+            "the first call to ``fit`` or ``partial_fit`` and are kept under "
+            "``warm_start`` and ``partial_fit``; a zero scale counts as 1. Use "
+            "``'robust'`` for heavy-tailed targets, e.g. ratios to a window's last "
+            "value of fast-growing series after :class:"
+            "`~skrnn.preprocessing.WindowScaledRegressor`, whose few huge values "
+            "squeeze the other standardised targets towards 0 (M1 yearly: MASE "
+            "2.4 robust against 34 standard on held-out history, "
+            "``benchmarks/bench_forecast_panel.py``).",
         ),
     },
 )
@@ -180,7 +180,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         loss: Literal["squared_error", "absolute_error", "huber", "quantile"] = "squared_error",
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         huber_delta: float = 1.0,
-        target_scaling: Optional[Literal["robust", "standard"]] = "robust",
+        target_scaling: Optional[Literal["standard", "robust"]] = "standard",
     ) -> None:
         store_params(self, locals())
 

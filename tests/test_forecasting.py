@@ -271,14 +271,14 @@ def _quantile_pipeline(window=12, **kw):
     )
 
 
-def _seasonal(n=96):
+def _trend_season(n=96):
     t = np.arange(n)
     noise = np.random.RandomState(0).normal(size=n)
     return _monthly(200 + 0.5 * t + 20 * np.sin(2 * np.pi * t / 12) + 3 * noise)
 
 
 def test_direct_forecast_of_a_quantile_model_has_ordered_quantile_columns():
-    y = _seasonal()
+    y = _trend_season()
     Y = make_horizon_targets(y, 6)
     keep = Y.notna().all(axis=1)
     model = _quantile_pipeline(max_iter=40).fit(y[keep], Y[keep])
@@ -294,7 +294,7 @@ def test_direct_forecast_of_a_quantile_model_has_ordered_quantile_columns():
 
 
 def test_recursive_forecast_feeds_back_the_median_and_returns_quantiles():
-    y = _seasonal()
+    y = _trend_season()
     target = make_horizon_targets(y, 1).iloc[:-1, 0]
     model = _quantile_pipeline(max_iter=20).fit(y.iloc[:-1], target)
     fc = forecast_recursive(model, y, 4)
