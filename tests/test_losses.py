@@ -277,3 +277,15 @@ def test_window_scaled_regressor_maps_quantiles_back():
     np.testing.assert_allclose(q, model.regressor_.predict_quantiles(
         np.concatenate([X[:, :, :1] / scale[:, None, None], X[:, :, 1:]], axis=2)
     ) * scale[:, None])
+
+
+def test_exported_network_predicts_on_the_targets_scale(tmp_path):
+    from skrnn.export import export_torchscript
+
+    X, y = _sum_data(40)
+    reg = RNNRegressor(loss="quantile", hidden_size=4, max_iter=2, random_state=0).fit(X, y)
+    export_torchscript(reg, tmp_path / "q.pt")
+    net = torch.jit.load(str(tmp_path / "q.pt"))
+    x = torch.as_tensor(X, dtype=torch.float32)
+    out = net(x, torch.full((len(X),), X.shape[1], dtype=torch.int64)).detach().numpy()
+    np.testing.assert_allclose(out[:, 0], reg.predict(X), rtol=1e-4)
