@@ -18,11 +18,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _engine
+from . import _engine, _seeding
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
-from ._data import Sequences, check_sample_aligned
-from ._tasks import Task, subset_targets
+from ._data import check_sample_aligned
+from ._tasks import Task, subset_targets, token_rows, token_vocabulary
 from ._validation import validate_sequences
 from .persistence import PersistenceMixin
 
@@ -35,6 +35,7 @@ _STREAM_BYTES = 1 << 28
 Cell = Literal["rnn", "lstm", "gru"]
 Nonlinearity = Literal["tanh", "relu"]
 PoolingKind = Literal["last", "mean", "max", "attention"]
+DataFormat = Literal["channels_last", "channels_first"]
 OptimizerSpec = Union[Literal["adam", "sgd", "rmsprop"], "type[torch.optim.Optimizer]"]
 DeviceSpec = Union[Literal["auto", "cpu", "cuda"], str, torch.device]
 RandomState = Union[int, np.random.RandomState, None]
@@ -47,23 +48,13 @@ def _stream(seqs):
     return seqs.values.nbytes > _STREAM_BYTES
 
 
-def restore_on_failure(fit_method):
-    """Decorator for fit methods: when the fit raises (an invalid input found
-    halfway, a diverged loss, an error in a callback), every attribute is put
-    back as it was, so a failed fit never leaves a half-updated estimator
-    that looks fitted."""
-
-    @functools.wraps(fit_method)
-    def wrapper(self, *args, **kwargs):
-        saved = dict(self.__dict__)
-        try:
-            return fit_method(self, *args, **kwargs)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-
-    return wrapper
+def estimator_snapshot(estimator):
+    """A shallow copy of ``estimator`` sharing its attribute values, taken in
+    one step (a dict copy): fit works on one and publishes it, predict reads
+    one, so neither sees another thread's half-finished refit."""
+    snap = object.__new__(type(estimator))
+    snap.__dict__ = dict(estimator.__dict__)
+    return snap
 
 
 def store_params(estimator, params):
@@ -96,6 +87,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     nonlinearity: Nonlinearity
     embedding_dim: Optional[int]
     mask_value: Optional[float]
+    data_format: DataFormat
     pooling: PoolingKind
     optimizer: OptimizerSpec
     learning_rate_init: float
@@ -126,6 +118,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "nonlinearity": [StrOptions({"tanh", "relu"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "mask_value": [Real, None],
+        "data_format": [StrOptions({"channels_last", "channels_first"})],
         "pooling": [StrOptions({"last", "mean", "max", "attention"})],
         "optimizer": [StrOptions({"adam", "sgd", "rmsprop"}), callable],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -185,6 +178,14 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                     f"tbptt_steps needs pooling='last' (or return_sequences=True); "
                     f"pooling={self.pooling!r} reads every step of the sequence at once."
                 )
+        if self.dropout > 0 and self.num_layers == 1:
+            warnings.warn(
+                f"dropout={self.dropout} has no effect with num_layers=1: it applies "
+                "between stacked recurrent layers only (as in torch.nn.LSTM). Use "
+                "num_layers >= 2, or dropout=0.0 to silence this warning.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _validate_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X`` and return it as :class:`~skrnn._data.Sequences`.
@@ -192,24 +193,47 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         2-D tables follow sklearn's convention (``n_features_in_`` counts the
         columns, i.e. time steps); 3-D and ragged input count features per step.
         """
-        return validate_sequences(
+        seqs = validate_sequences(
             self, X, reset=reset, mask_value=self.mask_value,
             sequence_lengths=sequence_lengths, token_ids=self.embedding_dim is not None,
+            data_format=self.data_format,
         )
+        if reset:
+            self._fitted_with_lengths = sequence_lengths is not None
+        elif (
+            sequence_lengths is None and seqs.form != "ragged"
+            and getattr(self, "_fitted_with_lengths", False)
+        ):
+            warnings.warn(
+                f"{type(self).__name__} was fitted with sequence_lengths, but this padded "
+                "X comes without them, so every step that is not mask_value padding is "
+                "read as real. Pass sequence_lengths=... here too; in GridSearchCV or "
+                "cross_validate, enable metadata routing "
+                "(sklearn.set_config(enable_metadata_routing=True)) and request them "
+                "with .set_fit_request(sequence_lengths=True)"
+                ".set_score_request(sequence_lengths=True) so they reach scoring.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return seqs
 
     def _encode_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X``; return (the network's input, the validated input).
 
-        Token ids (``embedding_dim`` set) are capped at ``n_tokens_``: ids
-        never seen in fit share one extra "unknown" embedding row.
+        Token ids (``embedding_dim`` set) below 65,536 are their own
+        embedding rows (``n_tokens_`` = the largest id seen + 1); with a
+        larger id, the ids map through the vocabulary of distinct ids learned
+        in fit (``n_tokens_`` of them, one row each, whatever their size).
+        Ids never seen in fit share one extra "unknown" row.
         """
         raw = self._validate_X(X, reset=reset, sequence_lengths=sequence_lengths)
         if self.embedding_dim is None:
             return raw, raw
         if reset:
-            self.n_tokens_ = int(raw.values.max()) + 1
-        values = np.minimum(raw.values, self.n_tokens_)
-        return Sequences(values, raw.offsets, raw.form, raw.starts, raw.n_timesteps), raw
+            vocabulary = self._token_vocabulary = token_vocabulary(raw.values)
+            self.n_tokens_ = int(raw.values.max()) + 1 if vocabulary is None else len(vocabulary)
+        values = token_rows(raw.values, getattr(self, "_token_vocabulary", None), self.n_tokens_)
+        return raw.with_values(values), raw
 
     def _check_sample_weight(self, sample_weight, n):
         if sample_weight is None:
@@ -252,10 +276,23 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
 
     # ------------------------------------------------------------------- fit
-    @restore_on_failure
     def _fit(self, X, y, sample_weight, sequence_lengths, *, incremental, classes=None):
         """The one fit path: ``fit`` (``incremental=False``) and
-        ``partial_fit`` (one epoch, ``incremental=True``) of every estimator."""
+        ``partial_fit`` (one epoch, ``incremental=True``) of every estimator.
+
+        The fit runs on a shallow copy of the estimator and publishes every
+        fitted attribute at once at the end, so a fit that fails (or is
+        interrupted outside the training epochs) leaves the estimator exactly
+        as it was, and a concurrent ``predict`` sees the old model or the new
+        one, never a mix."""
+        work = estimator_snapshot(self)
+        work._fit_unpublished(X, y, sample_weight, sequence_lengths,
+                              incremental=incremental, classes=classes)
+        # one step: attributes the fit removed (e.g. feature_names_in_) go too
+        self.__dict__ = work.__dict__
+        return self
+
+    def _fit_unpublished(self, X, y, sample_weight, sequence_lengths, *, incremental, classes):
         self._check_params_combination()
         task = self._task
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
@@ -270,22 +307,19 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         split = None
         if self.early_stopping and not incremental:
             split = self._validation_split(targets, seqs.n_samples, seed)
-        with _engine.seeded(device, seed):
+        with _seeding.seeded_init(seed):
             spec = task.network_spec(self, seqs)
             module, optimizer = self._module_and_optimizer(
                 continuing, lambda: task.build_network(self, spec), device
             )
+        with _seeding.fit_generator(device, seed):
             train, val = self._training_batches(seqs, targets, weights, device, split)
             history = _engine.fit_module(
                 module, optimizer, train, cfg, val=val,
                 val_score=None if val is None else functools.partial(task.validation_score, self),
                 epochs=1 if incremental else None,
             )
-
-        # Assign only now, so a failed fit leaves the estimator as it was.
-        return self._store_fit(
-            module, history, spec, continuing=continuing, incremental=incremental
-        )
+        self._store_fit(module, history, spec, continuing=continuing, incremental=incremental)
 
     def _training_batches(self, seqs, targets, weights, device, split):
         """Training batches and, with a ``(train, validation)`` index split,
@@ -312,7 +346,13 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             self.optimizer, module.parameters(), self.learning_rate_init, self.alpha
         )
         if continuing and getattr(self, "_optimizer_state", None) is not None:
-            optimizer.load_state_dict(self._optimizer_state)
+            # a copy: load_state_dict keeps the given tensors, which the
+            # optimizer then updates in place
+            optimizer.load_state_dict(copy.deepcopy(self._optimizer_state))
+            # the current learning_rate_init and alpha apply to the new fit
+            for group in optimizer.param_groups:
+                group["lr"] = self.learning_rate_init
+                group["weight_decay"] = self.alpha
         return module, optimizer
 
     def _store_fit(self, module, history, spec, *, continuing, incremental):
@@ -370,6 +410,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         """Network outputs for ``X``: (n_samples, K), or (total_steps, K) with
         the validated sequences for per-step models."""
         check_is_fitted(self, "module_")
+        self = estimator_snapshot(self)  # one consistent fitted state
         seqs, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
         module, data = self._inference_batches(seqs)
         out = _engine.predict_outputs(module, data, max(self.batch_size, _INFERENCE_BATCH), transform)
@@ -377,6 +418,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
 
     def _predict(self, X, sequence_lengths=None):
         """The task's prediction for ``X``."""
+        check_is_fitted(self, "module_")
+        self = estimator_snapshot(self)  # one consistent fitted state
         out, seqs = self._forward(X, sequence_lengths)
         return self._task.inference_output(self, out, seqs)
 

@@ -23,12 +23,13 @@ from ._base import (
     DeviceSpec,
     Nonlinearity,
     OptimizerSpec,
+    DataFormat,
     PoolingKind,
     RandomState,
+    estimator_snapshot,
     store_params,
 )
 from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
-from ._data import Sequences
 from ._docstrings import fill_parameters
 from ._seq2seq_task import PREDICT_BATCH, Seq2SeqTask, decode, max_output_length, read_targets
 from ._vocab import _as_array_if_array_like, _encode_strings, _lookup, _string_items, _vocabulary
@@ -58,8 +59,9 @@ __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]
         ),
         "mask_value": (
             "float or None, default=np.nan",
-            "Padding marker of padded array ``X`` (and ``y``): steps at the start or "
-            "end whose features all equal it are skipped. ``None`` disables masking.",
+            "Padding marker of padded array ``X`` (and ``y``): a step whose features "
+            "all equal it is skipped wherever it sits (padding at either end or a "
+            "missing step in the middle). ``None`` disables masking.",
         ),
         "pooling": (
             "{'last', 'mean', 'max', 'attention'}, default='last'",
@@ -206,6 +208,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         nonlinearity: Nonlinearity = "tanh",
         embedding_dim: Optional[int] = None,
         mask_value: Optional[float] = np.nan,
+        data_format: DataFormat = "channels_last",
         pooling: PoolingKind = "last",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 1e-3,
@@ -271,7 +274,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if kind == "continuous":
             return raw, raw
         ids = _lookup(raw.values[:, 0], self.input_vocabulary_)[:, None]
-        return Sequences(ids, raw.offsets, raw.form, raw.starts, raw.n_timesteps), raw
+        return raw.with_values(ids), raw
 
     # ------------------------------------------------------------------ fit
     def _check_params_combination(self):
@@ -364,8 +367,10 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             over the ``S_i`` real input steps used to produce output step ``t``
             (each row sums to 1). See :func:`save_attention_heatmap`.
         """
-        outputs, weights, src = self._predict_internal(X, sequence_lengths, return_attention)
-        Y = self._task.inference_output(self, outputs, src)
+        check_is_fitted(self, "module_")
+        est = estimator_snapshot(self)  # one consistent fitted state
+        outputs, weights, src = est._predict_internal(X, sequence_lengths, return_attention)
+        Y = est._task.inference_output(est, outputs, src)
         return (Y, weights) if return_attention else Y
 
     def transform(self, X, sequence_lengths=None):
@@ -382,6 +387,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             The encoder's outputs pooled over the real steps (``pooling``).
         """
         check_is_fitted(self, "module_")
+        self = estimator_snapshot(self)  # one consistent fitted state
         src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
         module, data = self._inference_batches(src)
         out = _engine.predict_outputs(module, data, PREDICT_BATCH * 4)
