@@ -168,10 +168,11 @@ def benchmark(series, seeds, plot_path):
             forecasts = [method(h) for h in histories]
         rows.append((name, *evaluate(histories, truths, forecasts), None,
                      time.perf_counter() - start))
-    results = []
+    results, members = [], []
     for seed in range(seeds):
         start = time.perf_counter()
         median, low, high = rnn_forecasts(histories, seed, **CONFIG)
+        members.append((median, low, high))
         results.append((*evaluate(histories, truths, median), coverage(truths, low, high),
                         time.perf_counter() - start))
         print(f"seed {seed}: MASE {results[-1][0]:.3f}, sMAPE {results[-1][1]:.2f}, "
@@ -186,6 +187,11 @@ def benchmark(series, seeds, plot_path):
     print(f"{'skrnn GRU (global)':<22} {r[:, 0].mean():>7.3f} ± {r[:, 0].std():<5.3f} "
           f"{r[:, 1].mean():>7.2f} ± {r[:, 1].std():<5.2f} "
           f"{r[:, 2].mean():>6.3f} ± {r[:, 2].std():.3f} {r[:, 3].mean():>7.1f}")
+    if seeds > 1:  # the seeds' forecasts averaged: one ensemble of the same fits
+        median, low, high = (np.mean(parts, axis=0) for parts in zip(*members))
+        m, sm = evaluate(histories, truths, median)
+        print(f"{f'skrnn ensemble of {seeds}':<22} {m:>15.3f} {sm:>15.2f} "
+              f"{coverage(truths, low, high):>14.3f} {r[:, 3].sum():>9.1f}")
     print("published MASE (Monash archive): "
           + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
     plot(histories, truths, first, plot_path)
