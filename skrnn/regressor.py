@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 
 import numpy as np
 from sklearn.base import RegressorMixin
@@ -13,6 +13,7 @@ from ._base import (
     BaseRNN,
     Cell,
     DeviceSpec,
+    LRSchedule,
     Nonlinearity,
     OptimizerSpec,
     DataFormat,
@@ -103,6 +104,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         pooling: PoolingKind = "last",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 1e-3,
+        lr_schedule: LRSchedule = "constant",
+        lr_schedule_params: Optional[dict] = None,
         alpha: float = 0.0,
         batch_size: int = 32,
         max_iter: int = 100,
@@ -111,12 +114,14 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         tbptt_steps: Optional[int] = None,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
+        early_stopping_monitor: Literal["loss", "score"] = "loss",
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
         device: DeviceSpec = "auto",
         random_state: RandomState = None,
         verbose: int = 0,
         warm_start: bool = False,
+        callbacks: Optional[list] = None,
         return_sequences: bool = False,
     ) -> None:
         store_params(self, locals())
