@@ -371,11 +371,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     def _warn_if_plateau(self, history, baseline, incremental):
         """Warn when a fit (not a partial_fit epoch) ended with the training
         loss of its kept weights at the level of a constant predictor."""
-        if incremental or not history.at_plateau or not history.n_iter:
+        # an interrupt already warns what the model holds
+        if incremental or not history.at_plateau or not history.n_iter or history.interrupted:
             return
         how = (
             "stopped by a callback" if history.stopped_by_callback
-            else "interrupted" if history.interrupted
             else "early stopping" if history.converged
             else f"max_iter={self.max_iter} reached"
         )

@@ -29,6 +29,28 @@ from ._tasks import ClassificationTask
 
 @fill_parameters(
     overrides={
+        "cell": (
+            "{'gru', 'lstm', 'rnn'}, default='gru'",
+            "Recurrent cell. ``'rnn'`` is the vanilla (Elman) cell. The defaults "
+            "(GRU, bidirectional, max pooling, learning rate 3e-3) were chosen by "
+            "measurement on seven real data sets (benchmarks/results_defaults.md).",
+        ),
+        "bidirectional": (
+            "bool, default=True",
+            "Also read each sequence backwards (within its own length). "
+            "``tbptt_steps`` needs ``bidirectional=False``.",
+        ),
+        "pooling": (
+            "{'max', 'last', 'mean', 'attention'}, default='max'",
+            "How per-step outputs become one vector per sequence, over real steps "
+            "only. ``'max'`` (the default) takes each feature's maximum over the "
+            "steps and learns on series of hundreds of steps where ``'last'`` "
+            "stays at chance; ``'last'`` (each sequence's own last step, and step "
+            "0 of the backward direction) can be better on very short series "
+            "(a few dozen steps or less); ``'attention'`` learns a weighting of "
+            "the steps.",
+        ),
+        "learning_rate_init": ("float, default=3e-3", "Learning rate of the optimizer."),
         "early_stopping": (
             "bool, default=False",
             "Hold out ``validation_fraction`` of the data (stratified when every "
@@ -97,18 +119,18 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     def __init__(
         self,
         *,
-        cell: Cell = "lstm",
+        cell: Cell = "gru",
         hidden_size: int = 64,
         num_layers: int = 1,
-        bidirectional: bool = False,
+        bidirectional: bool = True,
         dropout: float = 0.0,
         nonlinearity: Nonlinearity = "tanh",
         embedding_dim: Optional[int] = None,
         mask_value: Optional[float] = np.nan,
         data_format: DataFormat = "channels_last",
-        pooling: PoolingKind = "last",
+        pooling: PoolingKind = "max",
         optimizer: OptimizerSpec = "adam",
-        learning_rate_init: float = 1e-3,
+        learning_rate_init: float = 3e-3,
         lr_schedule: LRSchedule = "constant",
         lr_schedule_params: Optional[dict] = None,
         alpha: float = 0.0,
