@@ -193,7 +193,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             if self.bidirectional:
                 raise ValueError(
                     "tbptt_steps cannot be combined with bidirectional=True: the backward "
-                    "direction needs the whole sequence."
+                    "direction needs the whole sequence. Pass bidirectional=False (and "
+                    "pooling='last' for a classifier or a many-to-one regressor)."
                 )
             if not self._return_sequences and self.pooling != "last":
                 raise ValueError(

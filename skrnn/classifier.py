@@ -92,6 +92,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Training loss per epoch.
     validation_scores_ : list of float or None
         Validation accuracy per epoch when ``early_stopping``.
+    validation_loss_curve_ : list of float or None
+        Validation loss per epoch when ``early_stopping``.
+    lr_curve_ : list of float
+        Learning rate at the start of each epoch (see ``lr_schedule``).
     best_validation_score_ : float or None
     best_loss_ : float
         Lowest training loss seen.

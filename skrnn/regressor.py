@@ -70,6 +70,10 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     loss_curve_ : list of float
     validation_scores_ : list of float or None
         Validation R^2 per epoch when ``early_stopping``.
+    validation_loss_curve_ : list of float or None
+        Validation loss per epoch when ``early_stopping``.
+    lr_curve_ : list of float
+        Learning rate at the start of each epoch (see ``lr_schedule``).
     best_validation_score_ : float or None
     best_loss_ : float
     module_ : torch.nn.Module

@@ -160,6 +160,10 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     loss_curve_ : list of float
         Mean training loss (per output step, end of sequence included) per epoch.
     validation_scores_ : list of float or None
+    validation_loss_curve_ : list of float or None
+        Validation loss per epoch when ``early_stopping``.
+    lr_curve_ : list of float
+        Learning rate at the start of each epoch (see ``lr_schedule``).
     best_validation_score_ : float or None
     best_loss_ : float
     module_ : torch.nn.Module

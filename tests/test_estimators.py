@@ -231,7 +231,8 @@ def test_gradient_clipping_changes_training():
 
 def test_truncated_bptt_matches_full_bptt_when_chunk_covers_sequence():
     X, y = ragged_data(hi=10)
-    kw = dict(TINY, shuffle=False)
+    # truncated BPTT reads forwards and pools the last step
+    kw = dict(TINY, shuffle=False, bidirectional=False, pooling="last")
     full = RNNClassifier(**kw).fit(X, y).predict_proba(X)
     tb = RNNClassifier(tbptt_steps=50, **kw).fit(X, y).predict_proba(X)
     np.testing.assert_allclose(full, tb, rtol=1e-5, atol=1e-6)
@@ -244,7 +245,10 @@ def test_tbptt_incompatible_settings_raise():
     with pytest.raises(ValueError, match="bidirectional"):
         RNNClassifier(tbptt_steps=3, bidirectional=True, **TINY).fit(X, y)
     with pytest.raises(ValueError, match="pooling"):
-        RNNClassifier(tbptt_steps=3, pooling="mean", **TINY).fit(X, y)
+        RNNClassifier(tbptt_steps=3, bidirectional=False, pooling="mean", **TINY).fit(X, y)
+    # the defaults are bidirectional: the error says what to pass
+    with pytest.raises(ValueError, match="Pass bidirectional=False"):
+        RNNClassifier(tbptt_steps=3, **TINY).fit(X, y)
 
 
 def test_regressor_multi_output_and_learning():
