@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _engine, _schedules, _stopping
+from . import _engine, _schedules, _stopping, _training
 from . import callbacks as _callbacks
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
@@ -322,69 +322,16 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                 continuing, lambda: task.build_network(self, spec), device
             )
             train, val = self._training_batches(seqs, targets, weights, device, split)
-            history = self._run_training(
-                module, optimizer, train, val, cfg, baseline, continuing, incremental
+            history = _training.run(
+                self, module, optimizer, train, val, cfg, baseline,
+                continuing=continuing, incremental=incremental,
             )
 
         # Assign only now, so a failed fit leaves the estimator as it was.
         self._store_fit(module, history, spec, continuing=continuing, incremental=incremental)
-        self._warn_if_plateau(history, baseline, incremental)
+        _training.warn_if_plateau(self, history, baseline, incremental)
         _callbacks.call(self.callbacks, "on_fit_end", self)
         return self
-
-    def _run_training(self, module, optimizer, train, val, cfg, baseline, continuing, incremental):
-        """The engine run of one fit with its stopping rule, learning-rate
-        schedule (``'constant'`` for partial_fit) and callbacks."""
-        floor = None if baseline is None else _stopping.PLATEAU_FRACTION * baseline
-        stopper = _stopping.Stopper(
-            tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-            monitor=self.early_stopping_monitor, floor=floor,
-        )
-        schedule = _schedules.make_schedule(
-            "constant" if incremental else self.lr_schedule, self.lr_schedule_params, optimizer,
-            lr=self.learning_rate_init, epochs=self.max_iter,
-            steps_per_epoch=-(-train.n_samples // self.batch_size),
-        )
-        val_eval = None
-        if val is not None:
-            def val_eval(model, data):
-                return {"val_loss": _engine.validation_loss(model, data, cfg),
-                        "val_score": float(self._task.validation_score(self, model, data))}
-        offset = self.n_iter_ if continuing and hasattr(self, "n_iter_") else 0
-
-        def on_epoch(logs):
-            logs = {**logs, "epoch": offset + logs["epoch"]}
-            return _callbacks.call(self.callbacks, "on_epoch_end", self, logs["epoch"], logs)
-
-        self._training_module = module
-        try:
-            _callbacks.call(self.callbacks, "on_fit_begin", self)
-            history = _engine.fit_module(
-                module, optimizer, train, cfg, val=val, val_score=val_eval,
-                epochs=1 if incremental else None, stopper=stopper, schedule=schedule,
-                on_epoch=on_epoch if self.callbacks else None,
-            )
-        finally:
-            del self._training_module
-        history.at_plateau = floor is not None and not history.final_loss < floor
-        return history
-
-    def _warn_if_plateau(self, history, baseline, incremental):
-        """Warn when a fit (not a partial_fit epoch) ended with the training
-        loss of its kept weights at the level of a constant predictor."""
-        # an interrupt already warns what the model holds
-        if incremental or not history.at_plateau or not history.n_iter or history.interrupted:
-            return
-        how = (
-            "stopped by a callback" if history.stopped_by_callback
-            else "early stopping" if history.converged
-            else f"max_iter={self.max_iter} reached"
-        )
-        warnings.warn(
-            _stopping.plateau_message(type(self).__name__, history.final_loss, baseline, how),
-            ConvergenceWarning,
-            stacklevel=6,
-        )
 
     def _training_batches(self, seqs, targets, weights, device, split):
         """Training batches and, with a ``(train, validation)`` index split,

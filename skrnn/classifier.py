@@ -53,9 +53,10 @@ from ._tasks import ClassificationTask
         "learning_rate_init": ("float, default=3e-3", "Learning rate of the optimizer."),
         "early_stopping": (
             "bool, default=False",
-            "Hold out ``validation_fraction`` of the data (stratified when every "
-            "class fits both sides), stop when its accuracy stops improving and "
-            "restore the best weights.",
+            "Hold out a validation split (see ``validation_fraction``; stratified "
+            "when every class fits both sides), stop when its loss (or accuracy, "
+            "see ``early_stopping_monitor``) stops improving and restore the "
+            "weights of its best epoch.",
         ),
     },
     extra={

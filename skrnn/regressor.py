@@ -37,8 +37,9 @@ from ._tasks import RegressionTask
         ),
         "early_stopping": (
             "bool, default=False",
-            "Hold out ``validation_fraction`` of the data, stop when its R^2 "
-            "stops improving and restore the best weights.",
+            "Hold out a validation split (see ``validation_fraction``), stop when "
+            "its loss (or R^2, see ``early_stopping_monitor``) stops improving and "
+            "restore the weights of its best epoch.",
         ),
     },
     extra={

@@ -75,9 +75,12 @@ __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]
         ),
         "early_stopping": (
             "bool, default=False",
-            "Hold out ``validation_fraction`` of the pairs and stop when their "
-            "exact-match accuracy (greedy decoding; the negative loss for continuous "
-            "outputs) stops improving; the best weights are restored.",
+            "Hold out a validation split of the pairs (see ``validation_fraction``) "
+            "and stop when their teacher-forced loss (or, with "
+            "``early_stopping_monitor='score'``, the exact-match accuracy of greedy "
+            "decoding; the negative loss for continuous outputs) stops improving; "
+            "the best weights are restored. Seq2Seq fits have no plateau floor "
+            "(no constant predictor marks 'nothing learned' for sequence outputs).",
         ),
         "random_state": (
             "int, RandomState instance or None, default=None",
