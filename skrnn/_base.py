@@ -239,18 +239,17 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     def _encode_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X``; return (the network's input, the validated input).
 
-        Token ids (``embedding_dim`` set) below 65,536 are their own
-        embedding rows (``n_tokens_`` = the largest id seen + 1); with a
-        larger id, the ids map through the vocabulary of distinct ids learned
-        in fit (``n_tokens_`` of them, one row each, whatever their size).
-        Ids never seen in fit share one extra "unknown" row.
+        Token ids (``embedding_dim`` set) map through the vocabulary of
+        distinct ids learned in fit (``n_tokens_`` of them, one embedding row
+        each, whatever their size); ids never seen in fit share one extra
+        "unknown" row.
         """
         raw = self._validate_X(X, reset=reset, sequence_lengths=sequence_lengths)
         if self.embedding_dim is None:
             return raw, raw
         if reset:
             vocabulary = self._token_vocabulary = token_vocabulary(raw.values)
-            self.n_tokens_ = int(raw.values.max()) + 1 if vocabulary is None else len(vocabulary)
+            self.n_tokens_ = len(vocabulary)
         values = token_rows(raw.values, getattr(self, "_token_vocabulary", None), self.n_tokens_)
         return raw.with_values(values), raw
 

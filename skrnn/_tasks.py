@@ -86,16 +86,10 @@ class Task(Protocol):
         """The prediction returned to the user from the network's outputs on ``X``."""
 
 
-# Token ids below this are their own embedding rows (as exported models read
-# them); a larger id switches to a vocabulary of the distinct ids.
-DENSE_TOKEN_ROWS = 2**16
-
-
 def token_vocabulary(ids):
-    """The sorted distinct token ids of the fit (int64), or None when every
-    id is below ``DENSE_TOKEN_ROWS`` and the ids are the rows themselves."""
-    if int(ids.max()) < DENSE_TOKEN_ROWS:
-        return None
+    """The sorted distinct token ids of the fit (int64): the embedding has
+    one row per distinct id (plus the shared "unknown" row), whatever the
+    ids' size."""
     return _vocabulary(ids, "tokens")
 
 

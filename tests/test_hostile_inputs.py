@@ -313,11 +313,15 @@ def test_huge_token_ids_map_through_a_vocabulary(big):
     np.testing.assert_array_equal(a, b)
 
 
-def test_small_token_ids_stay_their_own_rows():
-    """Below 65,536 ids are rows (as exported models read them), as before."""
+def test_embedding_is_sized_by_the_distinct_ids():
+    """Small ids too: one row per distinct id, and ids unseen in fit (even
+    ones between the seen ids) share the unknown row."""
     X = np.array([[1, 5, 10]] * 10, dtype=np.int64)
     est = _clf(embedding_dim=2).fit(X, np.arange(10) % 2)
-    assert est.n_tokens_ == 11 and est.module_.embedding.num_embeddings == 12
+    assert est.n_tokens_ == 3 and est.module_.embedding.num_embeddings == 4
+    a = est.predict_proba(np.array([[1, 7, 10]]))
+    b = est.predict_proba(np.array([[1, 0, 10]]))
+    np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(

@@ -132,3 +132,32 @@ def test_early_stopping_monitor_is_validated():
     X, y = _learnable()
     with pytest.raises(ValueError, match="early_stopping_monitor"):
         RNNClassifier(early_stopping=True, early_stopping_monitor="accuracy", **FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "huber", "quantile"])
+def test_plateau_level_matches_each_regression_loss(loss):
+    """The plateau floor compares the training loss with the same loss of
+    the best constant predictor: checked against a brute-force search over
+    constants."""
+    from skrnn import RNNRegressor
+    from skrnn._losses import constant_loss
+
+    rng = np.random.RandomState(0)
+    y = rng.standard_t(3, size=(200, 2))
+    w = rng.uniform(0.5, 2, size=200)
+    est = RNNRegressor(loss=loss, huber_delta=0.7)
+    est.quantiles_ = np.array([0.1, 0.5, 0.9])
+    levels = est.quantiles_ if loss == "quantile" else [0.5]
+    grid = np.linspace(-4, 4, 1601)
+
+    def per(d, q):
+        if loss == "quantile":
+            return np.maximum(q * d, (q - 1) * d)
+        if loss == "huber":
+            a = np.abs(d)
+            return np.where(a <= 0.7, 0.5 * a**2, 0.7 * (a - 0.35))
+        return np.abs(d)
+
+    best = np.mean([[min(np.average(per(y[:, k] - c, q), weights=w) for c in grid)
+                     for q in levels] for k in range(2)])
+    assert constant_loss(est, y, w) == pytest.approx(best, rel=2e-3)
