@@ -47,13 +47,12 @@ def _doctest_at_build(app):
 
 
 # -- gallery -------------------------------------------------------------------
-_example_start = {"time": 0.0}
+_example_start = {"time_ns": 0, "seen": set()}
 
 
 def mark_example_start(gallery_conf, fname, when=None):
     """sphinx-gallery ``reset_modules`` hook: an example is about to run."""
-    _example_start["time"] = time.time()
-    _example_start["seen"] = set()
+    _example_start["time_ns"] = time.time_ns()
 
 
 def png_scraper(block, block_vars, gallery_conf):
@@ -63,11 +62,11 @@ def png_scraper(block, block_vars, gallery_conf):
 
     if not EXAMPLE_OUTPUT.is_dir():
         return ""
-    seen = _example_start.setdefault("seen", set())
+    seen = _example_start["seen"]
     fresh = []
-    for png in sorted(EXAMPLE_OUTPUT.glob("*.png"), key=lambda p: p.stat().st_mtime):
+    for png in sorted(EXAMPLE_OUTPUT.glob("*.png"), key=lambda p: p.stat().st_mtime_ns):
         stamp = (png.name, png.stat().st_mtime_ns)
-        if png.stat().st_mtime >= _example_start["time"] - 1 and stamp not in seen:
+        if stamp[1] >= _example_start["time_ns"] and stamp not in seen:
             seen.add(stamp)
             fresh.append(png)
     image_paths = []
