@@ -76,7 +76,13 @@ numpydoc_show_class_members = False  # the class template lists members itself
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = True
-numpydoc_xref_aliases = external.NUMPYDOC_XREF_ALIASES
+# Types like ``RNNClassifier`` or ``torch.nn.Module`` link to their page: the
+# public skrnn names and every external name of the offline inventories.
+numpydoc_xref_aliases = {
+    **{name: f"skrnn.{name}" for name in skrnn.__all__},
+    **external.dotted_aliases(),
+    **external.NUMPYDOC_XREF_ALIASES,
+}
 numpydoc_xref_ignore = external.NUMPYDOC_XREF_IGNORE
 numpydoc_validation_checks = set()
 

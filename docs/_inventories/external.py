@@ -218,6 +218,12 @@ NUMPYDOC_XREF_ALIASES = {
 NUMPYDOC_XREF_IGNORE = "all"
 
 
+def dotted_aliases():
+    """``torch.nn.Module`` -> itself, for every dotted Python name above, so
+    numpydoc links fully qualified names written in parameter types."""
+    return {name: name for _, name, role, _ in OBJECTS if role.startswith("py:") and "." in name}
+
+
 def intersphinx_mapping(folder):
     """Write the inventories into ``folder``; return ``intersphinx_mapping``."""
     folder = Path(folder)
@@ -253,3 +259,18 @@ def write_inventories(folder):
             path.write_bytes(data)
         paths[project] = path
     return paths
+
+
+def unused(html_dir):
+    """Entries of :data:`OBJECTS` that no page of a built site links to."""
+    text = "".join(p.read_text(encoding="utf-8", errors="replace")
+                   for p in Path(html_dir).rglob("*.html"))
+    return [(project, name) for project, name, _, uri in OBJECTS
+            if BASE_URLS[project] + uri not in text]
+
+
+if __name__ == "__main__":  # python docs/_inventories/external.py docs/_build/html
+    import sys
+
+    for project, name in unused(sys.argv[1] if len(sys.argv) > 1 else "docs/_build/html"):
+        print(f"not linked from the built site: {project} {name}")
