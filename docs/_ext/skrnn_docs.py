@@ -112,6 +112,9 @@ def _resolve_within_skrnn(app, env, node, contnode):
     domain = env.get_domain("py")
     matches = [full for full in domain.objects
                if full.startswith("skrnn.") and (full == target or full.endswith("." + target))]
+    if len(matches) > 1:   # ``:func:`save``` means the function, not a method named save
+        wanted = domain.objtypes_for_role(node.get("reftype", "obj")) or []
+        matches = [full for full in matches if domain.objects[full].objtype in wanted]
     if len(matches) != 1:
         return None
     entry = domain.objects[matches[0]]
