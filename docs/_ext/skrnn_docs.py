@@ -110,8 +110,9 @@ def _resolve_within_skrnn(app, env, node, contnode):
     if not target:
         return None
     domain = env.get_domain("py")
-    matches = [full for full in domain.objects
-               if full.startswith("skrnn.") and (full == target or full.endswith("." + target))]
+    matches = [full for full, entry in domain.objects.items()
+               if full.startswith("skrnn.") and not entry.aliased   # canonical-name aliases
+               and (full == target or full.endswith("." + target))]
     if len(matches) > 1:   # ``:func:`save``` means the function, not a method named save
         wanted = domain.objtypes_for_role(node.get("reftype", "obj")) or []
         matches = [full for full in matches if domain.objects[full].objtype in wanted]
