@@ -145,3 +145,32 @@ def test_a_missing_name_is_detected(tmp_path):
     documented = {id(_resolve(q)) for q, _ in documented_entries(tmp_path)}
     assert id(skrnn.RNNRegressor) not in documented
     assert id(skrnn.RNNClassifier) in documented
+
+
+def test_offline_inventories_are_valid(tmp_path):
+    """docs/_inventories/external.py writes Sphinx inventories (format 2) that
+    hold every listed external name with its absolute documentation URL."""
+    import sys
+    import zlib
+
+    sys.path.insert(0, str(API_DIR.parent / "_inventories"))
+    try:
+        import external
+    finally:
+        sys.path.remove(str(API_DIR.parent / "_inventories"))
+    mapping = external.intersphinx_mapping(tmp_path)
+    assert set(mapping) == {"python", "numpy", "pandas", "sklearn", "torch"}
+    for project, (base_url, inv_path) in mapping.items():
+        assert base_url.startswith("https://") and base_url.endswith("/")
+        data = Path(inv_path).read_bytes()
+        header, _, body = data.partition(b"zlib.\n")
+        assert header.startswith(b"# Sphinx inventory version 2\n")
+        lines = zlib.decompress(body).decode("utf-8").splitlines()
+        names = {line.split(" ")[0] for line in lines}
+        listed = {name for owner, name, _, _ in external.OBJECTS if owner == project}
+        assert names == listed
+        for line in lines:
+            name, role, priority, uri, display = line.split(" ", 4)
+            assert ":" in role and priority in ("1", "-1") and display == "-"
+            assert not uri.startswith("http") and ".html" in uri
+    assert "pandas.DataFrame" in {n for o, n, _, _ in external.OBJECTS if o == "pandas"}
