@@ -14,11 +14,9 @@ Rows of the table:
   variable lengths, as one writes it by hand);
 - ``torch loop + fp16 autocast``: the same loop under ``torch.autocast``
   with a ``GradScaler``, to see whether mixed precision would pay off;
-- ``skrnn (packed)``: ``RNNClassifier(device=...)`` with packed batches
-  (``skrnn._base._use_packing`` is patched to say so
-  on any device);
-- ``skrnn (padded)``: the same with ``_use_packing`` patched to return
-  False, i.e. the length-grouped padded kernel (the default everywhere).
+- ``skrnn``: ``RNNClassifier(device=...)``, i.e. the length-grouped padded
+  kernel (skrnn's only kernel; it was measured 3.9x faster than packed
+  sequences on variable-length data and 1.4x on fixed-length data on an H100).
 
 Each fit is timed after a short warm-up (cuDNN/cuBLAS initialisation), with
 ``torch.cuda.synchronize()``; ``predict`` times ``predict_proba`` on the
@@ -41,7 +39,6 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 import skrnn
-import skrnn._base
 from skrnn import RNNClassifier
 
 
@@ -144,27 +141,22 @@ def torch_loop(X, y, *, device, epochs, batch_size, hidden=64, amp=False, seed=0
 
 
 # ------------------------------------------------------------------ skrnn
-def skrnn_fit(X, y, *, device, epochs, batch_size, packed, hidden=64, seed=0):
-    real = skrnn._base._use_packing
-    skrnn._base._use_packing = lambda d: packed
-    try:
-        clf = RNNClassifier(
-            cell="lstm", hidden_size=hidden, batch_size=batch_size, max_iter=epochs,
-            learning_rate_init=1e-3, clip_grad_norm=1.0, n_iter_no_change=10**6,
-            device=str(device), random_state=seed,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sync(device)
-            start = time.perf_counter()
-            clf.fit(X, y)
-            sync(device)
-            fit_s = time.perf_counter() - start
+def skrnn_fit(X, y, *, device, epochs, batch_size, hidden=64, seed=0):
+    clf = RNNClassifier(
+        cell="lstm", hidden_size=hidden, batch_size=batch_size, max_iter=epochs,
+        learning_rate_init=1e-3, clip_grad_norm=1.0, n_iter_no_change=10**6,
+        device=str(device), random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sync(device)
         start = time.perf_counter()
-        proba = clf.predict_proba(X)
-        predict_s = time.perf_counter() - start
-    finally:
-        skrnn._base._use_packing = real
+        clf.fit(X, y)
+        sync(device)
+        fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = clf.predict_proba(X)
+    predict_s = time.perf_counter() - start
     return fit_s, predict_s, float(np.mean(proba.argmax(1) == y))
 
 
@@ -195,10 +187,8 @@ def main(argv=None):
                                                batch_size=args.batch_size)),
         ("torch loop + fp16 autocast", lambda X, y: torch_loop(
             X, y, device=device, epochs=epochs, batch_size=args.batch_size, amp=True)),
-        ("skrnn (packed)", lambda X, y: skrnn_fit(X, y, device=device, epochs=epochs,
-                                                 batch_size=args.batch_size, packed=True)),
-        ("skrnn (padded)", lambda X, y: skrnn_fit(X, y, device=device, epochs=epochs,
-                                                 batch_size=args.batch_size, packed=False)),
+        ("skrnn", lambda X, y: skrnn_fit(X, y, device=device, epochs=epochs,
+                                        batch_size=args.batch_size)),
     ]
     if device.type != "cuda":
         contenders = [c for c in contenders if "autocast" not in c[0]]

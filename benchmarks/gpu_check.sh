@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One short GPU check for skrnn (about 2-4 minutes on an H100; hard cap 7.5):
-#   1. tests/test_cuda.py (fit/predict on CUDA, packed == CPU padded,
+#   1. tests/test_cuda.py (fit/predict on CUDA, padded kernel == packed == CPU,
 #      GPU-trained models pickle / save and predict on a CPU-only process);
 #   2. benchmarks/gpu_check.py: RNNClassifier vs a plain PyTorch loop (LSTM
-#      hidden 64, Adam, batch 256), packed vs padded kernel, fp16 autocast,
+#      hidden 64, Adam, batch 256), fp16 autocast,
 #      on digits-as-sequences and synthetic variable-length data; prints a
 #      markdown table with the card's name.
 # Needs only torch (CUDA build), numpy, scikit-learn, pandas, scipy, tqdm and

@@ -1,11 +1,14 @@
-"""BaseRNN: the parameters, validation and fit plumbing shared by the
-recurrent estimators. Subclasses add target handling only."""
+"""BaseRNN: the parameters, validation and the one fit path shared by the
+recurrent estimators. What differs between them lives in their task object
+(:mod:`skrnn._tasks`)."""
+
+from __future__ import annotations
 
 import copy
 import functools
-import inspect
 import warnings
 from numbers import Integral, Real
+from typing import Literal, Optional, Union
 
 import numpy as np
 import torch
@@ -13,19 +16,28 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from ._compat import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _engine
-from ._data import check_sample_aligned
+from ._batches import SequenceBatches
+from ._compat import Interval, StrOptions
+from ._data import Sequences, check_sample_aligned
+from ._tasks import Task, subset_targets
 from ._validation import validate_sequences
-from ._modules import SequenceNet
 from .persistence import PersistenceMixin
 
 _INFERENCE_BATCH = 1024
 # Inputs whose compact (unpadded) values exceed this many bytes stay in host
 # memory during inference and go to the device batch by batch.
 _STREAM_BYTES = 1 << 28
+
+# Types of the shared parameters, used in every estimator's signature.
+Cell = Literal["rnn", "lstm", "gru"]
+Nonlinearity = Literal["tanh", "relu"]
+PoolingKind = Literal["last", "mean", "max", "attention"]
+OptimizerSpec = Union[Literal["adam", "sgd", "rmsprop"], "type[torch.optim.Optimizer]"]
+DeviceSpec = Union[Literal["auto", "cpu", "cuda"], str, torch.device]
+RandomState = Union[int, np.random.RandomState, None]
 
 
 def _stream(seqs):
@@ -54,14 +66,58 @@ def restore_on_failure(fit_method):
     return wrapper
 
 
+def store_params(estimator, params):
+    """Store an ``__init__``'s arguments (its ``locals()``) as attributes,
+    unchanged, as scikit-learn requires."""
+    for name, value in params.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 def _optimizer_class(value):
     return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
 
 
 class BaseRNN(PersistenceMixin, BaseEstimator):
-    """Shared parameters and fit/predict plumbing of the recurrent estimators."""
+    """Shared parameters and the fit/predict path of the recurrent estimators.
 
-    _parameter_constraints = {
+    Subclasses write their full keyword-only ``__init__`` (calling
+    :func:`store_params`), set ``_task`` to their task object and add their
+    parameters to ``_parameter_constraints``; adding a parameter means its
+    signature entry, docstring entry, constraint and one pass-through.
+    """
+
+    # the shared parameters (set by each subclass's __init__)
+    cell: Cell
+    hidden_size: int
+    num_layers: int
+    bidirectional: bool
+    dropout: float
+    nonlinearity: Nonlinearity
+    embedding_dim: Optional[int]
+    mask_value: Optional[float]
+    pooling: PoolingKind
+    optimizer: OptimizerSpec
+    learning_rate_init: float
+    alpha: float
+    batch_size: int
+    max_iter: int
+    shuffle: bool
+    clip_grad_norm: Optional[float]
+    tbptt_steps: Optional[int]
+    early_stopping: bool
+    validation_fraction: float
+    n_iter_no_change: int
+    tol: float
+    device: DeviceSpec
+    random_state: RandomState
+    verbose: int
+    warm_start: bool
+
+    _task: Task
+    _return_sequences = False
+
+    _parameter_constraints: dict = {
         "cell": [StrOptions({"rnn", "lstm", "gru"})],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
@@ -89,77 +145,6 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "warm_start": ["boolean"],
     }
 
-    def __init__(
-        self,
-        *,
-        cell="lstm",
-        hidden_size=64,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        nonlinearity="tanh",
-        embedding_dim=None,
-        mask_value=np.nan,
-        pooling="last",
-        optimizer="adam",
-        learning_rate_init=1e-3,
-        alpha=0.0,
-        batch_size=32,
-        max_iter=100,
-        shuffle=True,
-        clip_grad_norm=1.0,
-        tbptt_steps=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-    ):
-        self.cell = cell
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.nonlinearity = nonlinearity
-        self.embedding_dim = embedding_dim
-        self.mask_value = mask_value
-        self.pooling = pooling
-        self.optimizer = optimizer
-        self.learning_rate_init = learning_rate_init
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.clip_grad_norm = clip_grad_norm
-        self.tbptt_steps = tbptt_steps
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-
-    # ----------------------------------------------------------------- hooks
-    # Subclasses implement these four; everything else is shared.
-    _loss = None
-    _return_sequences = False
-
-    def _encode_targets(self, y, seqs, first, classes=None):
-        """Return (targets for the engine, n_outputs)."""
-        raise NotImplementedError
-
-    def _validation_score(self, outputs, targets):
-        raise NotImplementedError
-
-    def _stratify(self, targets, n_val):
-        """Labels to stratify a validation split of ``n_val`` samples by, or None."""
-        return None
-
     def _validation_split(self, targets, n_samples, seed):
         """Train / validation indices for early stopping."""
         n_val = int(np.ceil(self.validation_fraction * n_samples))
@@ -171,7 +156,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             )
         return train_test_split(
             np.arange(n_samples), test_size=n_val, random_state=seed,
-            stratify=self._stratify(targets, n_val),
+            stratify=self._task.stratify(targets, n_val),
         )
 
     # ------------------------------------------------------------ validation
@@ -207,23 +192,24 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         2-D tables follow sklearn's convention (``n_features_in_`` counts the
         columns, i.e. time steps); 3-D and ragged input count features per step.
         """
-        tokens = self.embedding_dim is not None
-        seqs = validate_sequences(
+        return validate_sequences(
             self, X, reset=reset, mask_value=self.mask_value,
-            sequence_lengths=sequence_lengths, token_ids=tokens,
+            sequence_lengths=sequence_lengths, token_ids=self.embedding_dim is not None,
         )
-        if tokens:
-            seqs = self._map_tokens(seqs, reset)
-        return seqs
 
-    def _map_tokens(self, seqs, reset):
-        from ._data import Sequences
+    def _encode_X(self, X, *, reset, sequence_lengths=None):
+        """Validate ``X``; return (the network's input, the validated input).
 
+        Token ids (``embedding_dim`` set) are capped at ``n_tokens_``: ids
+        never seen in fit share one extra "unknown" embedding row.
+        """
+        raw = self._validate_X(X, reset=reset, sequence_lengths=sequence_lengths)
+        if self.embedding_dim is None:
+            return raw, raw
         if reset:
-            self.n_tokens_ = int(seqs.values.max()) + 1
-        # ids never seen in fit share one extra "unknown" embedding row
-        values = np.minimum(seqs.values, self.n_tokens_)
-        return Sequences(values, seqs.offsets, seqs.form, seqs.starts, seqs.n_timesteps)
+            self.n_tokens_ = int(raw.values.max()) + 1
+        values = np.minimum(raw.values, self.n_tokens_)
+        return Sequences(values, raw.offsets, raw.form, raw.starts, raw.n_timesteps), raw
 
     def _check_sample_weight(self, sample_weight, n):
         if sample_weight is None:
@@ -248,71 +234,51 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             pooling=self.pooling,
         )
 
-    def _build_module(self, n_inputs, n_outputs):
-        return SequenceNet(
-            n_inputs,
-            n_outputs,
-            **self._recurrent_kwargs(),
-            return_sequences=self._return_sequences,
-            num_embeddings=None if self.embedding_dim is None else self.n_tokens_ + 1,
-            embedding_dim=self.embedding_dim,
-        )
-
     def _train_config(self, device, seed):
+        task = self._task
         return _engine.TrainConfig(
-            loss=self._loss,
-            optimizer=self.optimizer,
-            learning_rate_init=self.learning_rate_init,
-            alpha=self.alpha,
+            batch_loss=functools.partial(task.batch_loss, self),
+            sample_loss=task.sample_loss,
             batch_size=self.batch_size,
             max_iter=self.max_iter,
             shuffle=self.shuffle,
             clip_grad_norm=self.clip_grad_norm,
             tbptt_steps=self.tbptt_steps,
-            early_stopping=self.early_stopping,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
             verbose=self.verbose,
             device=device,
-            packed=_use_packing(device),
             seed=seed,
         )
 
     # ------------------------------------------------------------------- fit
     @restore_on_failure
     def _fit(self, X, y, sample_weight, sequence_lengths, *, incremental, classes=None):
+        """The one fit path: ``fit`` (``incremental=False``) and
+        ``partial_fit`` (one epoch, ``incremental=True``) of every estimator."""
         self._check_params_combination()
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
+        task = self._task
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
-        seqs = self._validate_X(X, reset=not continuing, sequence_lengths=sequence_lengths)
-        targets, n_outputs = self._encode_targets(y, seqs, first=not continuing, classes=classes)
+        seqs, raw = self._encode_X(X, reset=not continuing, sequence_lengths=sequence_lengths)
+        targets = task.encode_targets(self, y, raw, first=not continuing, classes=classes)
         weights = self._check_sample_weight(sample_weight, seqs.n_samples)
-        weights = weights * self._class_weights(targets, seqs)
+        weights = weights * task.sample_weights(self, targets)
 
         device = _engine.resolve_device(self.device)
-        rs = check_random_state(self.random_state)
-        seed = int(rs.randint(np.iinfo(np.int32).max))
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         cfg = self._train_config(device, seed)
-
-        train_idx = val_idx = None
+        split = None
         if self.early_stopping and not incremental:
-            train_idx, val_idx = self._validation_split(targets, seqs.n_samples, seed)
-        per_step = self._return_sequences
+            split = self._validation_split(targets, seqs.n_samples, seed)
         with _engine.seeded(device, seed):
-            spec = {"n_inputs": seqs.n_features, "n_outputs": n_outputs}
+            spec = task.network_spec(self, seqs)
             module, optimizer = self._module_and_optimizer(
-                continuing, lambda: self._build_module(**spec), device
+                continuing, lambda: task.build_network(self, spec), device
             )
-            train, val = self._batches(seqs, targets, weights, per_step, device, train_idx, val_idx)
-            val_score = None
-            if val is not None:
-                val_targets = self._subset_targets(targets, seqs, val_idx)
-                val_score = lambda out: self._validation_score(out, val_targets)  # noqa: E731
+            train, val = self._training_batches(seqs, targets, weights, device, split)
             history = _engine.fit_module(
-                module, optimizer, train, cfg, val=val, val_score=val_score,
+                module, optimizer, train, cfg, val=val,
+                val_score=None if val is None else functools.partial(task.validation_score, self),
                 epochs=1 if incremental else None,
             )
 
@@ -321,12 +287,21 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             module, history, spec, continuing=continuing, incremental=incremental
         )
 
+    def _training_batches(self, seqs, targets, weights, device, split):
+        """Training batches and, with a ``(train, validation)`` index split,
+        validation batches (else None)."""
+        if split is None:
+            return self._task.batches(seqs, targets, weights, device), None
+        return tuple(
+            self._task.batches(*_take(seqs, targets, weights, idx), device) for idx in split
+        )
+
     def _build_network(self):
         """A freshly initialised network of the fitted architecture, built
-        from the parameters and the JSON-able ``_network_spec`` recorded by
-        fit. Loading and unpickling rebuild ``module_`` with it and copy the
-        stored weights in."""
-        return self._build_module(**self._network_spec)
+        from the parameters, the fitted attributes and the JSON-able
+        ``_network_spec`` recorded by fit. Loading and unpickling rebuild
+        ``module_`` with it and copy the stored weights in."""
+        return self._task.build_network(self, self._network_spec)
 
     def _module_and_optimizer(self, continuing, build, device):
         """The network to train on ``device`` (a copy of ``module_`` when
@@ -366,28 +341,6 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             )
         return self
 
-    def _class_weights(self, targets, seqs):
-        return 1.0
-
-    def _subset_targets(self, targets, seqs, idx):
-        if self._return_sequences:
-            from ._data import Sequences
-
-            return Sequences(targets, seqs.offsets).subset(idx).values
-        return targets[idx]
-
-    def _batches(self, seqs, targets, weights, per_step, device, train_idx, val_idx):
-        def make(idx):
-            if idx is None:
-                s, t, w = seqs, targets, weights
-            else:
-                s, t, w = seqs.subset(idx), self._subset_targets(targets, seqs, idx), weights[idx]
-            return _engine.SequenceBatches(s.values, s.offsets, t, w, per_step, device)
-
-        if train_idx is None:
-            return make(None), None
-        return make(train_idx), make(val_idx)
-
     # --------------------------------------------------------------- predict
     def _inference_device(self):
         if self.device == "auto":
@@ -403,80 +356,31 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         return device
 
     def _inference_batches(self, seqs):
-        """The fitted network on the inference device, ``seqs`` as batches for
-        it, and the device."""
+        """The fitted network on the inference device and ``seqs`` as batches for it."""
         device = self._inference_device()
         module = self.module_
         if next(module.parameters()).device != device:
             module.to(device)
-        data = _engine.SequenceBatches(
+        data = SequenceBatches(
             seqs.values, seqs.offsets, device=device, stream=_stream(seqs)
         )
-        return module, data, device
+        return module, data
 
     def _forward(self, X, sequence_lengths=None, transform=None):
         """Network outputs for ``X``: (n_samples, K), or (total_steps, K) with
         the validated sequences for per-step models."""
         check_is_fitted(self, "module_")
-        seqs = self._validate_X(X, reset=False, sequence_lengths=sequence_lengths)
-        module, data, device = self._inference_batches(seqs)
-        out = _engine.predict_outputs(
-            module, data, max(self.batch_size, _INFERENCE_BATCH), _use_packing(device), transform
-        )
+        seqs, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
+        module, data = self._inference_batches(seqs)
+        out = _engine.predict_outputs(module, data, max(self.batch_size, _INFERENCE_BATCH), transform)
         return out, seqs
 
-    # ------------------------------------------------------------- pickling
-    def __getstate__(self):
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
-        state = dict(state)
-        if "module_" in state:
-            # store CPU weights so a model fitted on a GPU loads anywhere
-            state["module_"] = copy.deepcopy(state["module_"]).cpu()
-            if state.get("_optimizer_state") is not None:
-                state["_optimizer_state"] = _to_cpu(state["_optimizer_state"])
-        return state
+    def _predict(self, X, sequence_lengths=None):
+        """The task's prediction for ``X``."""
+        out, seqs = self._forward(X, sequence_lengths)
+        return self._task.inference_output(self, out, seqs)
 
 
-def _to_cpu(obj):
-    if torch.is_tensor(obj):
-        return obj.cpu()
-    if isinstance(obj, dict):
-        return {k: _to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_cpu(v) for v in obj)
-    return obj
-
-
-def _use_packing(device):
-    """Whether batches run as packed sequences instead of the length-grouped
-    padded kernel. Both compute the same function (tests/test_modules.py);
-    the padded kernel is the faster one on the CPU and, measured on an H100
-    with cuDNN, 3.9x faster on variable-length data and 1.4x on fixed-length
-    data (benchmarks/gpu_check.py). Kept as the one switch between them."""
-    return False
-
-
-def extend_init(**extra):
-    """Class decorator: an ``__init__`` taking BaseRNN's parameters plus
-    ``extra`` (name=default), all keyword-only, so the shared parameter list
-    is written once. sklearn reads the generated signature."""
-
-    def decorate(cls):
-        base_params = list(inspect.signature(BaseRNN.__init__).parameters.values())
-        new_params = base_params + [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-            for name, default in extra.items()
-        ]
-
-        def __init__(self, **params):
-            for name, default in extra.items():
-                setattr(self, name, params.pop(name, default))
-            BaseRNN.__init__(self, **params)
-
-        __init__.__signature__ = inspect.Signature(new_params)
-        __init__.__doc__ = f"Initialize {cls.__name__}; see the class docstring."
-        __init__.__qualname__ = f"{cls.__name__}.__init__"
-        cls.__init__ = __init__
-        return cls
-
-    return decorate
+def _take(seqs, targets, weights, idx):
+    """Samples ``idx`` of the input, targets and weights."""
+    return seqs.subset(idx), subset_targets(targets, idx), weights[idx]

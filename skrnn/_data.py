@@ -3,18 +3,33 @@
 Every estimator reads ``X`` through :func:`to_sequences`, which turns any of the
 accepted forms (3-D array, 2-D univariate array, ragged list / object array /
 pandas Series of per-sample arrays, padded arrays with a mask value or with
-``sequence_lengths``) into one canonical, compact representation:
-:class:`Sequences`, the real time steps of all samples concatenated along the
-first axis plus the offsets where each sample starts. Padding never reaches the
-network: it is stripped here, once.
+``sequence_lengths``, channels-first arrays and lists with
+``data_format='channels_first'``, sktime/aeon ``pd-multiindex`` frames) into
+one canonical, compact representation: :class:`Sequences`, the real time
+steps of all samples concatenated along the first axis plus the offsets where
+each sample starts. Masked steps (all features equal to ``mask_value``:
+padding at the ends, missing readings in the middle, as Keras' ``Masking``)
+never reach the network: they are skipped here, once, and their positions are
+kept so that per-step outputs go back where the input had them.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Real
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from ._arrays import (  # noqa: F401  (re-exported: other modules import them from here)
+    _as_numeric,
+    _check_sequence_lengths,
+    _is_ragged_container,
+    _ragged_arrays,
+    _ragged_positions,
+    _to_int_ids,
+    check_sample_aligned,
+)
+from ._layout import mirror, to_channels_last, warn_if_transposed
 
 __all__ = ["Sequences", "to_sequences", "align_step_targets", "pad_values"]
 
@@ -36,6 +51,14 @@ class Sequences:
         the padded time axis (``None`` for ragged input).
     n_timesteps : int or None
         Padded length of array input (``None`` for ragged input).
+    positions : ndarray of shape (total_steps,), dtype int64, or None
+        Where each real step sat in its sample: the index in the padded time
+        axis for array input, the offset from the sample's first real step for
+        ragged input. Set only when some sample has skipped (masked) steps
+        between its real ones; ``None`` means each sample's real steps are
+        contiguous from ``starts`` (or 0).
+    data_format : {'channels_last', 'channels_first'}
+        Layout that outputs mirroring the input (per-step values) come back in.
     """
 
     values: np.ndarray
@@ -43,6 +66,8 @@ class Sequences:
     form: str = "ragged"
     starts: np.ndarray = None
     n_timesteps: int = None
+    positions: np.ndarray = None
+    data_format: str = "channels_last"
 
     @property
     def n_samples(self):
@@ -79,92 +104,63 @@ class Sequences:
             rows = _ragged_positions(self.offsets[:-1][indices], lengths)
             values = self.values[rows]
         starts = None if self.starts is None else self.starts[indices]
-        return Sequences(values, offsets, self.form, starts, self.n_timesteps)
+        positions = None
+        if self.positions is not None:
+            positions = self.positions[_ragged_positions(self.offsets[:-1][indices], lengths)]
+        return replace(self, values=values, offsets=offsets, starts=starts, positions=positions)
 
-    def to_list(self):
-        """Per-sample arrays of shape (T_i, n_features)."""
-        return np.split(self.values, self.offsets[1:-1])
+    def with_values(self, values):
+        """The same layout holding other per-step ``values`` (e.g. mapped ids)."""
+        return replace(self, values=values)
 
+    def step_positions(self):
+        """Index of every real step in its sample's frame (see ``positions``)."""
+        if self.positions is not None:
+            return self.positions
+        base = self.starts if self.starts is not None else np.zeros(self.n_samples, np.int64)
+        return _ragged_positions(base, self.lengths)
 
-def _ragged_positions(starts, lengths):
-    """Flat row indices of the steps ``starts[i] .. starts[i] + lengths[i]``."""
-    total = int(lengths.sum())
-    sample_of_row = np.repeat(np.arange(len(lengths)), lengths)
-    first_row = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=first_row[1:])
-    return starts[sample_of_row] + np.arange(total) - first_row[sample_of_row]
+    def spans(self):
+        """Per-sample length from the first to the last real step."""
+        if self.positions is None or not self.n_samples:
+            return self.lengths
+        first = self.positions[self.offsets[:-1]]
+        return self.positions[self.offsets[1:] - 1] - first + 1
 
+    def repad(self, maxlen, *, padding="post", truncating="post"):
+        """The same sequences laid out in a padded axis of ``maxlen`` steps
+        (Keras ``pad_sequences``): each sample's span, from its first to its
+        last real step with its skipped steps kept in place, is cut to
+        ``maxlen`` at the ``truncating`` end and placed at the start
+        (``padding='post'``) or end (``'pre'``). Returns 3-D-form Sequences
+        for :func:`pad_values`."""
+        lengths, spans = self.lengths, self.spans()
+        pos = self.step_positions()
+        local = pos - np.repeat(pos[self.offsets[:-1]], lengths)
+        kept = np.minimum(spans, maxlen)
+        skip = np.repeat(spans - kept if truncating == "pre" else np.zeros_like(kept), lengths)
+        keep = (local >= skip) & (local < skip + np.repeat(kept, lengths))
+        lead = np.repeat(maxlen - kept if padding == "pre" else np.zeros_like(kept), lengths)
+        new_pos = (local - skip + lead)[keep]
+        offsets = np.zeros_like(self.offsets)
+        np.cumsum(np.add.reduceat(keep.astype(np.int64), self.offsets[:-1]) if len(keep)
+                  else np.zeros(0, np.int64), out=offsets[1:])
+        starts = new_pos[offsets[:-1]] if len(new_pos) else np.zeros(0, np.int64)
+        contiguous = np.array_equal(new_pos, _ragged_positions(starts, np.diff(offsets)))
+        return replace(self, values=self.values[keep], offsets=offsets, form="3d",
+                       starts=starts, n_timesteps=int(maxlen),
+                       positions=None if contiguous else new_pos)
 
-def _is_ragged_container(X):
-    """True for a list / 1-D object array / Series of per-sample arrays.
-
-    A rectangular nested list of scalars is read as an array, like sklearn
-    does; a list that holds arrays is always a list of sequences.
-    """
-    if isinstance(X, pd.Series):
-        return True
-    if isinstance(X, np.ndarray):
-        return X.dtype == object and X.ndim == 1
-    if isinstance(X, (list, tuple)):
-        if any(isinstance(x, (np.ndarray, pd.DataFrame, pd.Series)) for x in X):
-            return True
-        try:
-            arr = np.asarray(X)
-        except ValueError:
-            return True
-        return arr.dtype == object
-    return False
-
-
-def _as_numeric(X, name, token_ids):
-    """Convert to a float array (or int64 for token ids) with a clear error."""
-    if isinstance(X, (pd.DataFrame, pd.Series)):
-        X = X.to_numpy()
-    if token_ids:
-        arr = np.asarray(X)
-        if arr.dtype.kind in "iu":
-            return arr.astype(np.int64, copy=False)
-        if arr.dtype.kind == "b" or arr.dtype.kind not in "fO":
-            raise TypeError(
-                f"{name} must contain integer token ids because embedding_dim is "
-                f"set; got dtype {arr.dtype}."
-            )
-        # float input is accepted when every real value is integral (NaN
-        # padding makes padded token arrays float); checked after masking.
-        return arr.astype(np.float64)
-    kind = X.dtype.kind if isinstance(X, np.ndarray) else None
-    if kind in ("c", "U", "S", "M", "m"):  # float64 would drop imaginary parts, parse text, count days
-        raise TypeError(
-            f"{name} must hold real numbers; got an array of dtype {X.dtype}. Convert "
-            "it to a float array first."
-        )
-    try:
-        return np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(
-            f"{name} must be numeric (argument must be a string or a real number); {exc}"
-        ) from exc
-
-
-def _to_int_ids(values, name):
-    if values.dtype.kind in "iu":
-        ids = values.astype(np.int64, copy=False)
-    else:
-        if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
-            raise TypeError(
-                f"{name} must contain integer token ids because embedding_dim is "
-                "set, but it holds non-integer values; pass integer arrays or "
-                "unset embedding_dim for real-valued input."
-            )
-        ids = values.astype(np.int64)
-    if ids.size and ids.min() < 0:
-        raise ValueError(f"{name} holds negative token ids ({ids.min()}); ids must be >= 0.")
-    return ids
+    def to_list(self, fill=np.nan):
+        """Per-sample arrays, first to last real step, ``fill`` at skipped
+        steps between them: ``(T_i, n_features)``, or ``(n_features, T_i)``
+        for channels-first input."""
+        return pad_values(self.values, replace(self, form="ragged"), fill=fill)
 
 
 def _padding_steps(X, mask_value):
     """Boolean array over steps (all axes but the last): True where every
-    feature of a step is padding."""
+    feature of a step equals ``mask_value`` (is NaN for ``np.nan``)."""
     if mask_value is None:
         return np.zeros(X.shape[:-1], dtype=bool)
     if isinstance(mask_value, Real) and np.isnan(mask_value):
@@ -174,48 +170,16 @@ def _padding_steps(X, mask_value):
     return (X == mask_value).all(axis=-1)
 
 
-def _strip_padding(X, mask_value, name):
-    """Find the real block of each padded sample: leading and trailing runs of
-    padding steps are removed. Returns (starts, lengths)."""
-    n, T = X.shape[:2]
-    pad = _padding_steps(X, mask_value)
-    if not pad.any():
-        return np.zeros(n, dtype=np.int64), np.full(n, T, dtype=np.int64)
-    real = ~pad
-    empty = ~real.any(axis=1)
-    if empty.any():
-        i = int(np.flatnonzero(empty)[0])
-        raise ValueError(
-            f"{name}[{i}] has no real time steps: every step equals the mask "
-            f"value {mask_value!r}. Remove empty sequences or change mask_value."
-        )
-    starts = real.argmax(axis=1).astype(np.int64)
-    ends = T - real[:, ::-1].argmax(axis=1)
-    return starts, (ends - starts).astype(np.int64)
+def _no_real_steps(i, mask_value, name, within=""):
+    return ValueError(
+        f"{name}[{i}] has no real time steps{within}: every step equals the mask "
+        f"value {mask_value!r}. Remove empty sequences or change mask_value."
+    )
 
 
-def _check_sequence_lengths(sequence_lengths, n, T, name):
-    lengths = np.asarray(sequence_lengths)
-    if lengths.ndim != 1 or lengths.shape[0] != n:
-        raise ValueError(
-            f"sequence_lengths must be 1-D with one entry per sample ({n}); "
-            f"got shape {lengths.shape}."
-        )
-    if lengths.dtype.kind not in "iu" and not (
-        lengths.dtype.kind == "f" and np.all(lengths == np.round(lengths))
-    ):
-        raise TypeError(f"sequence_lengths must hold integers; got dtype {lengths.dtype}.")
-    lengths = lengths.astype(np.int64)
-    if lengths.size and (lengths.min() < 1 or lengths.max() > T):
-        bad = int(np.flatnonzero((lengths < 1) | (lengths > T))[0])
-        raise ValueError(
-            f"sequence_lengths[{bad}] = {lengths[bad]} is outside [1, {T}] "
-            f"(the padded length of {name})."
-        )
-    return lengths
-
-
-def _from_array(X, mask_value, sequence_lengths, name, token_ids):
+def _from_array(X, mask_value, sequence_lengths, name, token_ids, layout):
+    """Padded array input (already channels last; ``layout`` is the one to
+    mirror in outputs)."""
     X = _as_numeric(X, name, token_ids)
     if X.ndim == 2:
         form = "2d"
@@ -241,101 +205,88 @@ def _from_array(X, mask_value, sequence_lengths, name, token_ids):
             f"{name} is empty: shape {X.shape}; at least one sample with one time "
             "step and one feature is required."
         )
+    if form == "3d" and layout == "channels_last":
+        warn_if_transposed(T, F, name)
+    real = ~_padding_steps(X, mask_value)
+    within = ""
     if sequence_lengths is not None:
         lengths = _check_sequence_lengths(sequence_lengths, n, T, name)
-        starts = np.zeros(n, dtype=np.int64)
-    else:
-        starts, lengths = _strip_padding(X, mask_value, name)
-    if np.all(lengths == T):
+        real &= np.arange(T) < lengths[:, None]
+        within = " within its sequence_lengths"
+    if real.all():
         values = X.reshape(n * T, F)
-    else:
-        t = np.arange(T)
-        real = (t >= starts[:, None]) & (t < (starts + lengths)[:, None])
-        values = X[real]
+        offsets = np.arange(n + 1, dtype=np.int64) * T
+        if not token_ids:
+            _check_real_steps(values, offsets, None, name, mask_value)
+        else:
+            values = _to_int_ids(values, name)
+        return Sequences(values, offsets, form, np.zeros(n, np.int64), T, data_format=layout)
+    lengths = real.sum(axis=1)
+    if not lengths.all():
+        raise _no_real_steps(int(np.flatnonzero(lengths == 0)[0]), mask_value, name, within)
+    values = X[real]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    starts = real.argmax(axis=1).astype(np.int64)
+    last = T - 1 - real[:, ::-1].argmax(axis=1)
+    positions = None
+    if np.any(last - starts + 1 != lengths):  # skipped steps between real ones
+        positions = np.nonzero(real)[1].astype(np.int64)
     if token_ids:
         values = _to_int_ids(values, name)
     else:
-        _check_real_steps(values, lengths, name)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return Sequences(values, offsets, form, starts, T)
+        _check_real_steps(values, offsets, positions if positions is not None
+                          else _ragged_positions(starts, lengths), name, mask_value)
+    return Sequences(values, offsets, form, starts, T, positions, layout)
 
 
-def _check_real_steps(values, lengths, name):
+def _check_real_steps(values, offsets, positions, name, mask_value):
+    """Real steps must be finite: NaN in only some features of a step, or
+    infinity, is an error that names the sample, step and feature."""
     if np.isfinite(values).all():
         return
     row = int(np.argwhere(~np.isfinite(values).all(axis=1))[0, 0])
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
     i = int(np.searchsorted(offsets, row, side="right") - 1)
-    step = row - offsets[i]
+    step = int(positions[row]) if positions is not None else row - int(offsets[i])
     feature = int(np.flatnonzero(~np.isfinite(values[row]))[0])
-    kind = "NaN" if np.isnan(values[row, feature]) else "infinity"
+    if np.isnan(values[row, feature]):
+        raise ValueError(
+            f"{name}[{i}] contains NaN at real time step {step} (feature {feature}) "
+            f"while other features of that step are real. A step is skipped (masked, "
+            f"mask_value={mask_value!r}) only when ALL its features equal the mask "
+            "value; impute the missing feature(s), or set the whole step to NaN to "
+            "skip it."
+        )
     raise ValueError(
-        f"{name}[{i}] contains {kind} at real time step {step} (feature "
-        f"{feature}). NaN is only allowed as whole padding steps at the start or "
-        "end of a sequence (mask_value=np.nan); impute or drop missing values first."
+        f"{name}[{i}] contains infinity at real time step {step} (feature {feature}); "
+        "sequences must hold finite values (NaN marks a skipped step)."
     )
 
 
-def _ragged_arrays(X, name, token_ids):
-    """Per-sample 2-D numeric arrays (no copy of float arrays), shapes checked."""
-    arrays = []
-    n_features = None
-    for i, x in enumerate(X):
-        if sp.issparse(x):
-            raise TypeError(f"{name}[{i}] is a sparse matrix; sequences must be dense arrays.")
-        if isinstance(x, np.ndarray) and x.dtype.kind == "f" and not token_ids:
-            a = x  # concatenated (copied) below
-        else:
-            a = _as_numeric(x, f"{name}[{i}]", token_ids)
-        if a.ndim == 1:
-            a = a[:, None]
-        elif a.ndim != 2:
-            raise ValueError(
-                f"{name}[{i}] has shape {a.shape}; each sequence must be (T_i,) or "
-                "(T_i, n_features)."
-            )
-        if n_features is None:
-            n_features = a.shape[1]
-            if n_features == 0:
-                raise ValueError(f"{name}[{i}] has 0 features; at least one is required.")
-        elif a.shape[1] != n_features:
-            raise ValueError(
-                f"{name}[{i}] has {a.shape[1]} features, {name}[0] has {n_features}; "
-                "all sequences need the same number of features."
-            )
-        if a.shape[0] == 0:
-            raise ValueError(
-                f"{name}[{i}] is an empty sequence; every sequence needs at least "
-                "one time step."
-            )
-        arrays.append(a)
-    return arrays
-
-
-def _strip_ragged_padding(values, offsets, mask_value, name):
-    """Remove leading and trailing padding steps of every concatenated
-    sequence at once. Returns (values, offsets)."""
+def _mask_ragged(values, offsets, mask_value, name):
+    """Skip the masked steps of the concatenated sequences. Returns (values,
+    offsets, positions); positions count from each sample's first real step
+    and are ``None`` when no sample has a skipped step between real ones."""
     pad = _padding_steps(values, mask_value)
     if not pad.any():
-        return values, offsets
+        return values, offsets, None
+    keep = ~pad
+    lengths = np.add.reduceat(keep.astype(np.int64), offsets[:-1])
+    if not lengths.all():
+        raise _no_real_steps(int(np.flatnonzero(lengths == 0)[0]), mask_value, name)
     rows = np.arange(len(values))
     first_real = np.minimum.reduceat(np.where(pad, len(values), rows), offsets[:-1])
     last_real = np.maximum.reduceat(np.where(pad, -1, rows), offsets[:-1])
-    empty = first_real >= offsets[1:]
-    if empty.any():
-        i = int(np.flatnonzero(empty)[0])
-        raise ValueError(
-            f"{name}[{i}] has no real time steps: every step equals the mask "
-            f"value {mask_value!r}. Remove empty sequences or change mask_value."
-        )
-    lengths = last_real - first_real + 1
     new_offsets = np.zeros_like(offsets)
     np.cumsum(lengths, out=new_offsets[1:])
-    return values[_ragged_positions(first_real, lengths)], new_offsets
+    positions = None
+    if np.any(last_real - first_real + 1 != lengths):
+        sample = np.repeat(np.arange(len(lengths)), np.diff(offsets))
+        positions = (rows - first_real[sample])[keep]
+    return values[keep], new_offsets, positions
 
 
-def _from_ragged(X, mask_value, sequence_lengths, name, token_ids):
+def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout):
     if isinstance(X, pd.Series):
         X = X.tolist()
     if sequence_lengths is not None:
@@ -347,33 +298,40 @@ def _from_ragged(X, mask_value, sequence_lengths, name, token_ids):
         raise ValueError(f"{name} is an empty list; at least one sequence is required.")
     arrays = _ragged_arrays(X, name, token_ids)
     lengths = np.fromiter((a.shape[0] for a in arrays), dtype=np.int64, count=len(arrays))
+    if layout == "channels_last" and arrays[0].shape[1] > 1:
+        warn_if_transposed(int(lengths.max()), arrays[0].shape[1], name)
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     values = np.concatenate(arrays, axis=0)
-    values, offsets = _strip_ragged_padding(values, offsets, mask_value, name)
+    values, offsets, positions = _mask_ragged(values, offsets, mask_value, name)
     if token_ids:
         values = _to_int_ids(values, name)
     else:
-        _check_real_steps(values, np.diff(offsets), name)
-    return Sequences(values, offsets, "ragged")
+        _check_real_steps(values, offsets, positions, name, mask_value)
+    return Sequences(values, offsets, "ragged", positions=positions, data_format=layout)
 
 
 def to_sequences(
     X, *, mask_value=np.nan, sequence_lengths=None, token_ids=False, name="X",
-    dtype=np.float32,
+    dtype=np.float32, data_format="channels_last",
 ):
-    """Validate sequence input and strip its padding.
+    """Validate sequence input and skip its masked steps.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_timesteps, n_features) or \
-            (n_samples, n_timesteps), or list of arrays
-        Fixed-length, padded, or ragged sequences.
+            (n_samples, n_timesteps), or list of arrays, or DataFrame
+        Fixed-length, padded, or ragged sequences (see ``data_format``); a
+        sktime/aeon ``pd-multiindex`` DataFrame (MultiIndex (instance, time)
+        rows, one column per channel) is read as one sequence per instance.
     mask_value : float or None, default=np.nan
-        A step whose features all equal ``mask_value`` (all NaN for ``np.nan``)
-        at the start or end of a sequence is padding. ``None`` disables masking.
+        A step whose features ALL equal ``mask_value`` (all NaN for
+        ``np.nan``) is skipped wherever it sits, as Keras' ``Masking`` does:
+        padding at either end, a missing reading in the middle. A step with
+        only some features equal to NaN is an error. ``None`` disables masking.
     sequence_lengths : array-like of shape (n_samples,) or None
-        Real lengths of post-padded array input; overrides ``mask_value``.
+        Real lengths of post-padded array input: steps beyond them are
+        ignored whatever they hold; masked steps within them are skipped too.
     token_ids : bool, default=False
         Read the values as integer token ids (int64) instead of floats.
     name : str, default='X'
@@ -381,6 +339,12 @@ def to_sequences(
     dtype : numpy dtype, default=np.float32
         Dtype of real-valued values (the preprocessing transformers keep
         float64).
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        ``'channels_last'``: arrays are (n_samples, n_timesteps, n_features)
+        and list items (T_i, n_features). ``'channels_first'``: the aeon /
+        sktime layout, (n_samples, n_channels, n_timesteps) and (n_channels,
+        T_i). Channels-last input with one step or far more features than
+        steps warns.
 
     Returns
     -------
@@ -396,10 +360,11 @@ def to_sequences(
         )
     if X is None:
         raise ValueError(f"{name} is None; expected sequences.")
+    X, layout = to_channels_last(X, data_format, name)
     if _is_ragged_container(X):
-        seqs = _from_ragged(X, mask_value, sequence_lengths, name, token_ids)
+        seqs = _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout)
     else:
-        seqs = _from_array(X, mask_value, sequence_lengths, name, token_ids)
+        seqs = _from_array(X, mask_value, sequence_lengths, name, token_ids, layout)
     if not token_ids:
         limit = np.finfo(dtype).max  # values are finite here; the cast must not overflow
         if seqs.values.dtype.itemsize > np.dtype(dtype).itemsize and np.abs(seqs.values).max() > limit:
@@ -408,8 +373,7 @@ def to_sequences(
                 f"{limit:.3g}), the precision the network computes in; rescale the "
                 "input (e.g. with SequenceScaler)."
             )
-        values = np.ascontiguousarray(seqs.values, dtype=dtype)
-        seqs = Sequences(values, seqs.offsets, seqs.form, seqs.starts, seqs.n_timesteps)
+        seqs = seqs.with_values(np.ascontiguousarray(seqs.values, dtype=dtype))
     return seqs
 
 
@@ -417,71 +381,100 @@ def align_step_targets(y, X_seqs, name="y"):
     """Per-time-step targets aligned with the real steps of ``X_seqs``.
 
     ``y`` has the same layout as ``X``: a list of (T_i,) or (T_i, n_outputs)
-    arrays for ragged ``X``; an array (n_samples, n_timesteps[, n_outputs])
-    for array ``X`` (values at padding steps are ignored). Returns a float32
-    array (total_steps, n_outputs) and whether ``y`` was 1-D per step.
+    arrays for ragged ``X`` (T_i from the first to the last real step of
+    ``X[i]``); an array (n_samples, n_timesteps[, n_outputs]) for array ``X``
+    (n_outputs first for channels-first 3-D ``X``). Targets at skipped
+    (masked or padding) steps are ignored; a NaN or infinite target at a real
+    step is an error. Returns a float32 array (total_steps, n_outputs) and
+    whether ``y`` was 1-D per step.
     """
     lengths = X_seqs.lengths
     if _is_ragged_container(y):
-        ys = to_sequences(y, mask_value=None, name=name)
-        if ys.n_samples != X_seqs.n_samples:
+        ys, _ = to_channels_last(y, X_seqs.data_format, name)
+        if isinstance(ys, pd.Series):
+            ys = ys.tolist()
+        arrays = _ragged_arrays(ys, name, token_ids=False)
+        if len(arrays) != X_seqs.n_samples:
             raise ValueError(
-                f"{name} has {ys.n_samples} sequences but X has {X_seqs.n_samples}."
+                f"{name} has {len(arrays)} sequences but X has {X_seqs.n_samples}."
             )
-        if not np.array_equal(ys.lengths, lengths):
-            i = int(np.flatnonzero(ys.lengths != lengths)[0])
+        got = np.array([len(a) for a in arrays])
+        spans = X_seqs.spans()
+        if not np.array_equal(got, spans):
+            i = int(np.flatnonzero(got != spans)[0])
             raise ValueError(
-                f"{name}[{i}] has {ys.lengths[i]} steps but X[{i}] has {lengths[i]} "
-                "real steps; per-step targets need one value per real step."
+                f"{name}[{i}] has {got[i]} steps but X[{i}] has {spans[i]} steps from "
+                "its first to its last real step; per-step targets need one value per "
+                "step there (values at skipped steps are ignored)."
             )
-        first = y.iloc[0] if isinstance(y, pd.Series) else y[0]
-        return ys.values, np.ndim(first) == 1
-    Y = _as_numeric(y, name, token_ids=False)
-    if X_seqs.starts is None:
-        raise ValueError(
-            f"X is a list of sequences, so {name} must be a list of per-step "
-            "target arrays of the same lengths."
-        )
-    one_d = Y.ndim == 2
-    if one_d:
-        Y = Y[:, :, None]
-    if Y.ndim != 3 or Y.shape[:2] != (X_seqs.n_samples, X_seqs.n_timesteps):
-        raise ValueError(
-            f"With return_sequences=True, {name} must have shape (n_samples, "
-            f"n_timesteps[, n_outputs]) = ({X_seqs.n_samples}, {X_seqs.n_timesteps}"
-            f"[, n_outputs]) like X; got {np.shape(y)}."
-        )
-    t = np.arange(Y.shape[1])
-    real = (t >= X_seqs.starts[:, None]) & (t < (X_seqs.starts + lengths)[:, None])
-    values = Y[real]
+        one_d = np.ndim(ys[0]) == 1
+        pos = X_seqs.step_positions()
+        local = pos - np.repeat(pos[X_seqs.offsets[:-1]], lengths)
+        starts = np.concatenate([[0], np.cumsum(got)[:-1]])
+        values = np.concatenate(arrays)[np.repeat(starts, lengths) + local]
+    else:
+        Y = _as_numeric(y, name, token_ids=False)
+        if X_seqs.starts is None:
+            raise ValueError(
+                f"X is a list of sequences, so {name} must be a list of per-step "
+                "target arrays of the same lengths."
+            )
+        one_d = Y.ndim == 2
+        if one_d:
+            Y = Y[:, :, None]
+        elif Y.ndim == 3 and X_seqs.data_format == "channels_first":
+            Y = Y.transpose(0, 2, 1)
+        if Y.ndim != 3 or Y.shape[:2] != (X_seqs.n_samples, X_seqs.n_timesteps):
+            raise ValueError(
+                f"With return_sequences=True, {name} must have shape (n_samples, "
+                f"n_timesteps[, n_outputs]) = ({X_seqs.n_samples}, {X_seqs.n_timesteps}"
+                f"[, n_outputs]) like X; got {np.shape(y)}."
+            )
+        sample = np.repeat(np.arange(X_seqs.n_samples), lengths)
+        values = Y[sample, X_seqs.step_positions()]
     if not np.isfinite(values).all():
-        raise ValueError(f"{name} contains NaN or infinity at real time steps of X.")
+        raise ValueError(
+            f"{name} contains NaN or infinity at real time steps of X (targets at "
+            "skipped steps are ignored, those at real steps must be finite)."
+        )
     return np.ascontiguousarray(values, dtype=np.float32), one_d
 
 
-def pad_values(values, seqs, fill=np.nan):
+def pad_values(values, seqs, fill=np.nan, *, squeeze=False):
     """Put per-step outputs back in the layout of the input ``seqs``.
 
     ``values`` is (total_steps, k). Ragged input gives a list of (T_i, k)
-    arrays; array input gives (n_samples, n_timesteps, k) with ``fill`` at the
-    padding steps.
+    arrays covering each sample's first to last real step; array input gives
+    (n_samples, n_timesteps, k). ``fill`` goes at skipped steps (padding and
+    masked steps in the middle), so integer ``values`` become float when a
+    skipped step needs a NaN fill. Channels-first 3-D / list input gets
+    (n_samples, k, n_timesteps) / (k, T_i) back. ``squeeze=True`` (k must be
+    1) drops the output axis: (T_i,) / (n_samples, n_timesteps) in either
+    layout.
     """
-    if seqs.form == "ragged":
+    layout = "channels_last" if squeeze else seqs.data_format
+    out = _pad_channels_last(values, seqs, fill)
+    if squeeze:
+        out = [o[:, 0] for o in out] if isinstance(out, list) else out[..., 0]
+    return mirror(out, layout)
+
+
+def _pad_channels_last(values, seqs, fill):
+    if seqs.form == "ragged" and seqs.positions is None:
         return np.split(values, seqs.offsets[1:-1])
-    n, T = seqs.n_samples, seqs.n_timesteps
-    out = np.full((n, T, values.shape[1]), fill, dtype=values.dtype)
-    lengths = seqs.lengths
-    t = np.arange(T)
-    real = (t >= seqs.starts[:, None]) & (t < (seqs.starts + lengths)[:, None])
-    out[real] = values
+    dtype = values.dtype
+    if np.isnan(fill):  # integer values (token ids) become float to hold NaN
+        dtype = np.result_type(dtype, np.min_scalar_type(fill))
+    n, lengths = seqs.n_samples, seqs.lengths
+    sample = np.repeat(np.arange(n), lengths)
+    pos = seqs.step_positions()
+    if seqs.form == "ragged":
+        spans = seqs.spans()
+        local = pos - np.repeat(pos[seqs.offsets[:-1]], lengths)
+        offsets = np.concatenate([[0], np.cumsum(spans)])
+        flat = np.full((int(offsets[-1]), values.shape[1]), fill, dtype=dtype)
+        flat[offsets[:-1][sample] + local] = values
+        return np.split(flat, offsets[1:-1])
+    out = np.full((n, seqs.n_timesteps, values.shape[1]), fill, dtype=dtype)
+    out[sample, pos] = values
     return out
-
-
-def check_sample_aligned(arr, n_samples, name):
-    """Validate a 1-D per-sample array such as ``sample_weight``."""
-    arr = np.asarray(arr)
-    if arr.ndim != 1 or arr.shape[0] != n_samples:
-        raise ValueError(
-            f"{name} must have shape ({n_samples},), one value per sample; got {arr.shape}."
-        )
-    return arr

@@ -1,21 +1,30 @@
 """The training and inference loop shared by every estimator.
 
-This module owns torch: batching by length, the padded (or packed) forward
-pass, weighted losses, BPTT with gradient clipping, truncated BPTT, early
-stopping with the best weights restored, and batched inference. It imports
-nothing from scikit-learn; estimators hand it numpy arrays and callbacks.
+This module owns torch: batching by length, weighted losses, BPTT with
+gradient clipping, truncated BPTT, early stopping with the best weights
+restored, and batched inference (the batches themselves come from
+:mod:`skrnn._batches`). It imports nothing from scikit-learn; the
+estimators hand it numpy arrays and their task's loss and validation score
+(:mod:`skrnn._tasks`).
+
+The fit loop is a stack of short functions with one job each:
+:func:`train_step` (one batch), :func:`train_epoch` (one pass),
+:func:`run_epoch` (an epoch plus its validation score, guarded against
+divergence and interrupts) and :func:`fit_module` (the epochs and early
+stopping).
 """
 
 import contextlib
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ._batches import bounded_batches, length_grouped_batches
 from ._modules import step_mask
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
@@ -67,27 +76,26 @@ def make_optimizer(optimizer, params, lr, weight_decay):
 
 @dataclass
 class TrainConfig:
-    """Settings of one fit, translated from the estimator's parameters."""
+    """Settings of one fit, translated from the estimator's parameters.
 
-    loss: str  # 'cross_entropy' or 'mse'
-    optimizer: object = "adam"
-    learning_rate_init: float = 1e-3
-    alpha: float = 0.0
+    ``batch_loss(model, x, lengths, y, w) -> (loss, total_weight)`` is the
+    task's loss of one batch (``w=None``: unit weights); ``sample_loss(out,
+    y) -> per-sample (or per-step) losses`` is the task's pointwise loss, used
+    by truncated BPTT on the chunks of a batch.
+    """
+
+    batch_loss: Callable
+    sample_loss: Optional[Callable] = None
     batch_size: int = 32
     max_iter: int = 100
     shuffle: bool = True
     clip_grad_norm: float = 1.0
-    tbptt_steps: int = None
-    early_stopping: bool = False
+    tbptt_steps: Optional[int] = None
     n_iter_no_change: int = 10
     tol: float = 1e-4
     verbose: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-    packed: bool = False
     seed: int = 0
-    # optional ``batch_loss(model, x, lengths, y, w) -> (loss, total_weight)``
-    # replacing the forward pass + weighted_loss (e.g. encoder-decoder models)
-    batch_loss: object = None
 
 
 @dataclass
@@ -101,100 +109,13 @@ class FitHistory:
     interrupted: bool = False
     best_loss: float = math.inf
     best_validation_score: float = -math.inf
-    optimizer_state: dict = None
+    optimizer_state: Optional[dict] = None
 
 
-class SequenceBatches:
-    """Gathers padded batches from compact sequences.
-
-    Parameters
-    ----------
-    values : ndarray (total_steps, F)
-    offsets : ndarray (n_samples + 1,)
-    targets : ndarray or None
-        (n_samples, ...) per-sample targets or (total_steps, K) per-step ones.
-    weights : ndarray (n_samples,) or None
-    per_step : bool
-        Whether ``targets`` are per time step.
-    device : torch.device
-        Where the whole data set lives (training) or where batches are sent
-        (inference keeps the data on the CPU and streams batches).
-    """
-
-    def __init__(self, values, offsets, targets=None, weights=None, per_step=False,
-                 device="cpu", stream=False):
-        self.device = torch.device(device)
-        home = torch.device("cpu") if stream else self.device
-        self.values = torch.as_tensor(values).to(home)
-        self.lengths_np = np.diff(offsets).astype(np.int64)
-        self.n_samples = len(self.lengths_np)
-        self.lengths = torch.as_tensor(self.lengths_np).to(home)
-        self.starts = torch.as_tensor(np.asarray(offsets[:-1], dtype=np.int64)).to(home)
-        self.uniform = bool(self.n_samples) and bool(np.all(self.lengths_np == self.lengths_np[0]))
-        if self.uniform:
-            T = int(self.lengths_np[0])
-            self.values3d = self.values.view(self.n_samples, T, -1)
-        self.targets = None if targets is None else torch.as_tensor(targets).to(home)
-        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float32).to(home)
-        # all-ones weights (no sample/class weights): the loss can skip them
-        self.unit_weights = weights is None or bool(np.all(np.asarray(weights) == 1))
-        self.per_step = per_step
-
-    def positions(self, idx):
-        """Flat step indices (B, Lmax), clamped to each sample's last step."""
-        lengths = self.lengths[idx]
-        L = int(lengths.max())
-        t = torch.arange(L, device=lengths.device).unsqueeze(0)
-        return self.starts[idx].unsqueeze(1) + torch.minimum(t, lengths.unsqueeze(1) - 1), lengths
-
-    def get(self, idx):
-        """Return x (B, L, F), lengths (B,), y, w for sample indices ``idx``."""
-        idx = torch.as_tensor(idx).to(self.values.device)
-        if self.uniform:
-            x = self.values3d[idx]
-            lengths = self.lengths[idx]
-            pos = None
-        else:
-            pos, lengths = self.positions(idx)
-            x = self.values[pos]
-        y = w = None
-        if self.targets is not None:
-            if self.per_step:
-                if pos is None:
-                    pos, _ = self.positions(idx)
-                y = self.targets[pos]
-            else:
-                y = self.targets[idx]
-        if self.weights is not None:
-            w = self.weights[idx]
-        dev = self.device
-        if x.device != dev:
-            x, lengths = x.to(dev, non_blocking=True), lengths.to(dev)
-            y = None if y is None else y.to(dev)
-            w = None if w is None else w.to(dev)
-        return x, lengths, y, w
-
-
-def length_grouped_batches(lengths, batch_size, rng=None):
-    """Split sample indices into batches of similar length.
-
-    With ``rng`` the samples are shuffled first (ties in length stay in random
-    order) and the order of the batches is shuffled, so training stays
-    stochastic; without it the order is deterministic (inference).
-    """
-    n = len(lengths)
-    order = rng.permutation(n) if rng is not None else np.arange(n)
-    if not np.all(lengths == lengths[0]):
-        order = order[np.argsort(lengths[order], kind="stable")]
-    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
-    if rng is not None and len(batches) > 1:
-        batches = [batches[i] for i in rng.permutation(len(batches))]
-    return batches
-
-
-def weighted_loss(out, y, w, lengths, kind):
+def weighted_loss(out, y, w, lengths, sample_loss):
     """Weighted mean loss of a batch and the batch's total weight.
 
+    ``sample_loss(out, y)`` gives the loss of each sample (or step).
     Per-sample outputs: ``sum(w_i * l_i) / sum(w_i)``. Per-step outputs
     (N, L, K): every real step counts, ``sum_i w_i sum_t l_it / sum_i w_i T_i``.
     ``w=None`` means unit weights.
@@ -202,15 +123,12 @@ def weighted_loss(out, y, w, lengths, kind):
     if out.dim() == 3:
         if w is None:
             w = torch.ones(out.shape[0], dtype=out.dtype, device=out.device)
-        per_step = ((out - y) ** 2).mean(-1)
+        per_step = sample_loss(out, y)
         mask = step_mask(lengths, out.shape[1]).to(out.dtype)
         per_sample = (per_step * mask).sum(1)
         norm = w * lengths.to(out.dtype)
     else:
-        if kind == "cross_entropy":
-            per_sample = F.cross_entropy(out, y, reduction="none")
-        else:
-            per_sample = ((out - y) ** 2).mean(-1)
+        per_sample = sample_loss(out, y)
         if w is None:
             # unit weights (``w=None``): bit-identical value and gradient, fewer ops
             n = per_sample.shape[0]
@@ -250,7 +168,7 @@ def _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params):
     """
     k = cfg.tbptt_steps
     L = x.shape[1]
-    per_step = y.dim() == 3 if cfg.loss == "mse" else False
+    per_step = y.dim() == 3
     if per_step:
         norm = (w * lengths.to(torch.float32)).sum().clamp_min(1e-12)
     else:
@@ -265,7 +183,7 @@ def _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params):
         if per_step:
             pred = model.head(out)
             mask = step_mask(lengths - c0, out.shape[1]).to(pred.dtype)
-            err = ((pred - y[:, c0 : c0 + k]) ** 2).mean(-1)
+            err = cfg.sample_loss(pred, y[:, c0 : c0 + k])
             loss = (w * (err * mask).sum(1)).sum() / norm
             loss.backward()
             _clip_and_step(optimizer, params, cfg)
@@ -277,10 +195,7 @@ def _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params):
             rows = ends.nonzero().squeeze(1)
             last = out[rows, (lengths[rows] - 1 - c0)]
             pred = model.head(last)
-            if cfg.loss == "cross_entropy":
-                err = F.cross_entropy(pred, y[rows], reduction="none")
-            else:
-                err = ((pred - y[rows]) ** 2).mean(-1)
+            err = cfg.sample_loss(pred, y[rows])
             loss = (w[rows] * err).sum() / norm
             loss.backward()
         total += float(loss.detach())
@@ -295,6 +210,19 @@ def _clip_and_step(optimizer, params, cfg):
     optimizer.step()
 
 
+def train_step(model, optimizer, data, idx, cfg, params):
+    """One optimisation step on batch ``idx``; returns (loss, batch weight)."""
+    x, lengths, y, w = data.get(idx)
+    if cfg.tbptt_steps is not None:
+        norm = w.sum()
+        return _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params) * norm, norm
+    optimizer.zero_grad(set_to_none=True)
+    loss, norm = cfg.batch_loss(model, x, lengths, y, None if data.unit_weights else w)
+    loss.backward()
+    _clip_and_step(optimizer, params, cfg)
+    return loss.detach() * norm, norm
+
+
 def train_epoch(model, optimizer, data, batches, cfg):
     """One pass over ``batches``; returns the weighted mean training loss."""
     model.train()
@@ -302,52 +230,14 @@ def train_epoch(model, optimizer, data, batches, cfg):
     total = torch.zeros((), device=cfg.device)
     weight = torch.zeros((), device=cfg.device)
     for idx in batches:
-        x, lengths, y, w = data.get(idx)
-        if cfg.tbptt_steps is not None:
-            loss_value = _tbptt_step(model, optimizer, x, lengths, y, w, cfg, params)
-            norm = w.sum()
-            total += loss_value * norm
-            weight += norm
-            continue
-        optimizer.zero_grad(set_to_none=True)
-        if cfg.batch_loss is not None:
-            loss, norm = cfg.batch_loss(model, x, lengths, y, w)
-        else:
-            out = model(x, lengths, packed=cfg.packed)
-            loss, norm = weighted_loss(out, y, None if data.unit_weights else w, lengths, cfg.loss)
-        loss.backward()
-        _clip_and_step(optimizer, params, cfg)
-        total += loss.detach() * norm
+        loss, norm = train_step(model, optimizer, data, idx, cfg, params)
+        total += loss
         weight += norm
     return float(total / weight.clamp_min(1e-12))
 
 
-# inference batches pad at most batch_size * this many steps
-_PADDED_STEPS_PER_SAMPLE = 256
-
-
-def bounded_batches(lengths, batch_size, max_steps=None):
-    """Length-grouped inference batches that pad at most ``max_steps`` steps
-    (default ``batch_size * 256``): a batch holding a few very long sequences
-    is split, so one long sequence among short ones costs its own length, not
-    ``batch_size`` times it. Deterministic order."""
-    max_steps = batch_size * _PADDED_STEPS_PER_SAMPLE if max_steps is None else max_steps
-    for idx in length_grouped_batches(lengths, batch_size):
-        L = lengths[idx]  # ascending within a batch
-        if len(idx) * int(L[-1]) <= max_steps:
-            yield idx
-            continue
-        start = 0
-        while start < len(idx):
-            end = start + 1
-            while end < len(idx) and (end + 1 - start) * int(L[end]) <= max_steps:
-                end += 1
-            yield idx[start:end]
-            start = end
-
-
 @torch.inference_mode()
-def predict_outputs(model, data, batch_size, packed=False, transform=None):
+def predict_outputs(model, data, batch_size, transform=None):
     """Network outputs for every sample, in the original order.
 
     Batches are grouped by length and streamed to the model's device, so
@@ -359,7 +249,7 @@ def predict_outputs(model, data, batch_size, packed=False, transform=None):
     outputs = None
     for idx in bounded_batches(data.lengths_np, batch_size):
         x, lengths, _, _ = data.get(idx)
-        out = model(x, lengths, packed=packed)
+        out = model(x, lengths)
         if transform is not None:
             out = transform(out)
         per_step = out.dim() == 3
@@ -410,23 +300,54 @@ class TrainingDivergedError(ValueError):
     """The loss became NaN or infinite."""
 
 
-def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs=None,
-               history=None):
+def _restore(model, optimizer, state):
+    model.load_state_dict(state[0])
+    optimizer.load_state_dict(state[1])
+
+
+def run_epoch(model, optimizer, train, cfg, rng, val, val_score, epoch):
+    """Epoch number ``epoch`` and, with ``val``, its validation score.
+
+    Returns ``(loss, score)`` (``score`` None without validation). A
+    non-finite loss or weights restore the epoch's starting point and raise
+    :class:`TrainingDivergedError`; a ``KeyboardInterrupt`` restores it and
+    propagates.
+    """
+    start = (_snapshot(model.state_dict()), _snapshot(optimizer.state_dict()))
+    batches = length_grouped_batches(train.lengths_np, cfg.batch_size, rng if cfg.shuffle else None)
+    try:
+        loss = train_epoch(model, optimizer, train, batches, cfg)
+        # a step after the epoch's last loss can still poison the weights
+        finite = math.isfinite(loss) and _weights_finite(model)
+        score = float(val_score(model, val)) if (val is not None and finite) else None
+    except KeyboardInterrupt:
+        _restore(model, optimizer, start)
+        raise
+    if not finite:
+        _restore(model, optimizer, start)
+        raise TrainingDivergedError(
+            (f"The training loss became {loss}" if not math.isfinite(loss)
+             else "The weights became NaN or infinite")
+            + f" in epoch {epoch}; the weights of the last finite epoch were restored. "
+            "Lower learning_rate_init, set clip_grad_norm, or scale the inputs/targets."
+        )
+    return loss, score
+
+
+def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs=None):
     """Train ``model`` for up to ``epochs`` (default ``cfg.max_iter``) epochs.
 
     Parameters
     ----------
-    model : SequenceNet
+    model : torch.nn.Module
     optimizer : torch.optim.Optimizer
     train : SequenceBatches
     cfg : TrainConfig
     val : SequenceBatches or None
         Held-out data for early stopping.
     val_score : callable or None
-        Maps the model's validation outputs (numpy) to a score, higher is
-        better (accuracy, R^2).
-    history : FitHistory or None
-        Continued when given (warm start).
+        ``val_score(model, val) -> float``, higher is better (accuracy,
+        R^2): the task's validation score. Required with ``val``.
 
     Returns
     -------
@@ -437,27 +358,17 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
         A non-finite loss restores the last good weights and raises
         :class:`TrainingDivergedError`.
     """
-    history = history or FitHistory()
+    history = FitHistory()
     epochs = cfg.max_iter if epochs is None else epochs
-    rng = np.random.default_rng(cfg.seed + len(history.loss_curve))
+    rng = np.random.default_rng(cfg.seed)
     stopper = _EarlyStopper(cfg, history)
-    use_val = val is not None and val_score is not None
     bar = tqdm(range(epochs), disable=not cfg.verbose, desc="epochs", unit="epoch")
-    for epoch in bar:
-        good_state = _snapshot(model.state_dict())
-        good_optim = _snapshot(optimizer.state_dict())
-        batches = length_grouped_batches(
-            train.lengths_np, cfg.batch_size, rng if cfg.shuffle else None
-        )
+    for _ in bar:
         try:
-            loss = train_epoch(model, optimizer, train, batches, cfg)
-            # a step after the epoch's last loss can still poison the weights
-            finite = math.isfinite(loss) and _weights_finite(model)
-            score = float(val_score(predict_outputs(model, val, 1024, cfg.packed))) if (
-                use_val and finite) else None
+            loss, score = run_epoch(
+                model, optimizer, train, cfg, rng, val, val_score, history.n_iter + 1
+            )
         except KeyboardInterrupt:
-            model.load_state_dict(good_state)
-            optimizer.load_state_dict(good_optim)
             history.interrupted = True
             warnings.warn(
                 f"Training interrupted by the user during epoch {history.n_iter + 1}; "
@@ -468,25 +379,15 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
                 stacklevel=3,
             )
             break
-        if not finite:
-            model.load_state_dict(good_state)
-            optimizer.load_state_dict(good_optim)
-            raise TrainingDivergedError(
-                (f"The training loss became {loss}" if not math.isfinite(loss)
-                 else "The weights became NaN or infinite")
-                + f" in epoch {history.n_iter + 1}; the "
-                "weights of the last finite epoch were restored. Lower "
-                "learning_rate_init, set clip_grad_norm, or scale the inputs/targets."
-            )
         history.loss_curve.append(loss)
         history.n_iter += 1
         if cfg.verbose:
-            bar.set_postfix(loss=f"{loss:.4f}", **({"val": f"{score:.4f}"} if use_val else {}))
+            bar.set_postfix(loss=f"{loss:.4f}", **({"val": f"{score:.4f}"} if val is not None else {}))
         if stopper.update(model, loss, score):
             history.converged = True
             break
     bar.close()
-    if use_val and stopper.best_state is not None:
+    if stopper.best_state is not None:
         model.load_state_dict(stopper.best_state)
     history.optimizer_state = optimizer.state_dict()
     return history

@@ -8,13 +8,12 @@ Batches reach these modules post-padded: sample ``i`` holds real steps
 the result. The recurrent layers are causal, so filler after the end cannot
 reach a real step in the forward direction; the backward direction runs on
 each sequence reversed *within its own length*, so it never reads filler
-either. With ``packed=True`` the same layers run on packed sequences instead
-(the cuDNN-friendly path); both paths compute the same function.
+either. (tests/test_modules.py checks this kernel against torch's packed
+sequences.)
 """
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -90,16 +89,7 @@ class RecurrentEncoder(nn.Module):
     def output_size(self):
         return self.hidden_size * self.num_directions
 
-    def _run(self, rnn, x, lengths, state, packed):
-        if not packed:
-            return rnn(x, state)
-        L = x.shape[1]
-        pk = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, state = rnn(pk, state)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=L)
-        return out, state
-
-    def forward(self, x, lengths, state=None, packed=False):
+    def forward(self, x, lengths, state=None):
         """Run the stack.
 
         Parameters
@@ -109,19 +99,15 @@ class RecurrentEncoder(nn.Module):
         state : list or None
             Per layer and direction initial states (as returned), used by
             truncated BPTT to carry the state across chunks (forward only).
-        packed : bool
-            Use packed sequences instead of the padded kernel.
 
         Returns
         -------
         out : Tensor (N, L, D*H)
             Per-step outputs; values past each length are unspecified.
         state : list
-            Final states per layer and direction. With the padded kernel the
-            forward direction's state is the state after step ``L - 1`` (use
-            it only when every sequence fills the batch, as in truncated BPTT
-            chunks); with ``packed=True`` it is the state after each sequence's
-            own last step.
+            Final states per layer and direction. The forward direction's
+            state is the state after step ``L - 1`` (use it only when every
+            sequence fills the batch, as in truncated BPTT chunks).
         """
         L = x.shape[1]
         rev = reverse_within_length(lengths, L) if self.num_directions == 2 else None
@@ -130,10 +116,10 @@ class RecurrentEncoder(nn.Module):
             if i > 0 and self.dropout is not None:
                 x = self.dropout(x)
             s = state[i] if state is not None else [None] * self.num_directions
-            out_f, st_f = self._run(directions[0], x, lengths, s[0], packed)
+            out_f, st_f = directions[0](x, s[0])
             layer_state = [st_f]
             if self.num_directions == 2:
-                out_b, st_b = self._run(directions[1], _gather_time(x, rev), lengths, s[1], packed)
+                out_b, st_b = directions[1](_gather_time(x, rev), s[1])
                 out_b = _gather_time(out_b, rev)
                 layer_state.append(st_b)
                 x = torch.cat([out_f, out_b], dim=-1)
@@ -223,8 +209,8 @@ class SequenceNet(nn.Module):
         N, L, F = x.shape
         return self.embedding(x).reshape(N, L, -1)
 
-    def forward(self, x, lengths, packed=False):
-        out, _ = self.encoder(self.embed(x), lengths, packed=packed)
+    def forward(self, x, lengths):
+        out, _ = self.encoder(self.embed(x), lengths)
         if self.return_sequences:
             return self.head(out)
         return self.head(self.pooling(out, lengths))

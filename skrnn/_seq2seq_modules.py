@@ -15,11 +15,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._modules import Pooling, RecurrentEncoder, step_mask
+from ._vocab import BOS, EOS, PAD, UNK
 
 _STEP_CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
-
-PAD, BOS, EOS, UNK = 0, 1, 2, 3
-N_SPECIAL = 4
 
 
 class Attention(nn.Module):
@@ -199,19 +197,19 @@ class Seq2SeqNet(nn.Module):
     def tokens_out(self):
         return self.decoder.tokens
 
-    def encode(self, x, lengths, packed=False):
+    def encode(self, x, lengths):
         """Return memory (N, S, C), attention keys or None, mask (N, S), summary (N, C)."""
         if self.src_embedding is not None:
             x = self.src_embedding(x[..., 0])
-        memory, _ = self.encoder(x, lengths, packed=packed)
+        memory, _ = self.encoder(x, lengths)
         mask = step_mask(lengths, memory.shape[1])
         summary = self.pooling(memory, lengths)
         att = self.decoder.attention
         keys = None if att is None else att.keys(memory)
         return memory, keys, mask, summary
 
-    def forward(self, x, lengths, packed=False):
-        return self.encode(x, lengths, packed)[3]
+    def forward(self, x, lengths):
+        return self.encode(x, lengths)[3]
 
     def initial_state(self, summary):
         """Decoder state from the summary: a tanh bridge per layer (h and c)."""
@@ -238,19 +236,21 @@ def _reorder_state(state, index):
     return state.index_select(1, index)
 
 
-def teacher_forced_loss(model, x, lengths, y, w, *, teacher_forcing=1.0, packed=False):
+def teacher_forced_loss(model, x, lengths, y, w, *, teacher_forcing=1.0):
     """Weighted per-step loss of one batch: ``sum_i w_i sum_t l_it / sum_i w_i (T_i + 1)``.
 
     ``y`` is ``(targets, target_lengths)``: targets (N, T, 1) internal ids or
     (N, T, K) vectors, post-padded with filler past each length. Every real
-    step plus the end-of-sequence step counts. With ``teacher_forcing < 1``
+    step plus the end-of-sequence step counts; ``w=None`` means unit weights. With ``teacher_forcing < 1``
     each sample feeds its own previous prediction instead of the truth with
     probability ``1 - teacher_forcing`` at every step.
     """
     targets, tlen = y
     N = x.shape[0]
+    if w is None:
+        w = torch.ones(N, device=x.device)
     T = int(tlen.max()) + 1
-    memory, keys, mask, summary = model.encode(x, lengths, packed)
+    memory, keys, mask, summary = model.encode(x, lengths)
     state, feed = model.initial_state(summary)
     dec = model.decoder
     real = step_mask(tlen, T - 1)
@@ -294,7 +294,7 @@ def teacher_forced_loss(model, x, lengths, y, w, *, teacher_forcing=1.0, packed=
 
 
 @torch.inference_mode()
-def greedy_decode(model, x, lengths, max_len, *, packed=False, return_attention=False):
+def greedy_decode(model, x, lengths, max_len, *, return_attention=False):
     """Greedy decoding of a whole batch; finished sequences are masked.
 
     Returns
@@ -304,7 +304,7 @@ def greedy_decode(model, x, lengths, max_len, *, packed=False, return_attention=
         Steps before the end of each sequence (EOS not included).
     attention : Tensor (N, T, S) or None
     """
-    memory, keys, mask, summary = model.encode(x, lengths, packed)
+    memory, keys, mask, summary = model.encode(x, lengths)
     state, feed = model.initial_state(summary)
     dec = model.decoder
     N = x.shape[0]
@@ -337,8 +337,7 @@ def greedy_decode(model, x, lengths, max_len, *, packed=False, return_attention=
 
 
 @torch.inference_mode()
-def beam_decode(model, x, lengths, max_len, beam_width, *, packed=False,
-                return_attention=False):
+def beam_decode(model, x, lengths, max_len, beam_width, *, return_attention=False):
     """Beam search over a whole batch at once (token outputs only).
 
     Hypotheses are ranked by their length-normalised log-probability
@@ -347,7 +346,7 @@ def beam_decode(model, x, lengths, max_len, beam_width, *, packed=False,
     no cost), so it competes with the live ones on its final score. Returns
     the best hypothesis per sample, like :func:`greedy_decode`.
     """
-    memory, keys, mask, summary = model.encode(x, lengths, packed)
+    memory, keys, mask, summary = model.encode(x, lengths)
     state, feed = model.initial_state(summary)
     dec = model.decoder
     N, B, dev = x.shape[0], beam_width, x.device

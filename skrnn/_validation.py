@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from ._compat import reset_feature_names, validate_data
 from ._data import _is_ragged_container, to_sequences
+from ._layout import check_data_format, from_multiindex, is_multiindex_frame
 
 __all__ = ["validate_sequences"]
 
@@ -25,15 +26,22 @@ def _is_tabular(X):
 
 
 def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengths=None,
-                       token_ids=False, dtype=np.float32, name="X"):
+                       token_ids=False, dtype=np.float32, name="X",
+                       data_format="channels_last"):
     """Validate sequence input for ``estimator`` and return
     :class:`~skrnn._data.Sequences`, keeping sklearn's bookkeeping.
 
     2-D tables go through ``validate_data`` (``n_features_in_`` counts their
     columns, i.e. time steps; ``feature_names_in_`` for DataFrames); 3-D and
-    ragged input count features per time step. With ``reset=False`` the
-    features per step must match the fit.
+    ragged input count features per time step (channels for
+    ``data_format='channels_first'``; a sktime/aeon ``pd-multiindex`` frame
+    is read as ragged sequences, one per instance). With ``reset=False`` the
+    features per step must match the fit. See
+    :func:`~skrnn._data.to_sequences` for ``mask_value`` and ``data_format``.
     """
+    check_data_format(data_format)
+    if is_multiindex_frame(X):
+        X = from_multiindex(X, name)
     if not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__") and not (
         hasattr(X, "iloc") or hasattr(X, "tocsr")
     ):
@@ -46,7 +54,7 @@ def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengt
         )
     seqs = to_sequences(
         X, mask_value=mask_value, sequence_lengths=sequence_lengths,
-        token_ids=token_ids, dtype=dtype, name=name,
+        token_ids=token_ids, dtype=dtype, name=name, data_format=data_format,
     )
     if reset:
         estimator._fitted_on_table = tabular

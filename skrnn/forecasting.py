@@ -1,50 +1,81 @@
-"""Multi-step forecasting with pandas: targets ``h`` steps ahead, and the
-direct and recursive strategies that turn a fitted pipeline and a
-time-indexed history into a forecast carrying the future time index.
+"""Multi-step forecasting with pandas, for one series or many: targets
+``h`` steps ahead, and the direct and recursive strategies that turn a
+fitted pipeline and a time-indexed history into a forecast carrying the
+future time stamps.
 
-The estimator is anything with ``predict`` that reads the history table row
-by row, typically ``make_pipeline(TimeSeriesWindower(window=w), ...,
-RNNRegressor())``: the prediction for the history's last row is the forecast.
+The estimator is a pipeline that reads the history table row by row through
+a :class:`~skrnn.TimeSeriesWindower`, typically
+``make_pipeline(TimeSeriesWindower(window=w), ..., RNNRegressor())``: the
+prediction for a series' last row is its forecast. Only the last ``window``
+rows of each series are read, so a forecast costs O(horizon x window), not
+O(horizon x history).
 
 - Direct: fit on ``make_horizon_targets(y, h)`` (one output per step ahead);
   :func:`forecast_direct` returns all ``h`` steps from one prediction.
 - Recursive: fit on the value one step ahead; :func:`forecast_recursive`
-  appends each prediction to the history and predicts again.
+  appends each prediction to the window and predicts again.
+
+Many series (a panel) come in one table, with a ``(series id, time)``
+MultiIndex or in long format (``id_col``/``time_col`` of the windower); the
+forecasts then come back as a long DataFrame: id, future time stamp, one
+column per output. :class:`PanelTimeSeriesSplit` validates by time across
+all series; :class:`~skrnn.preprocessing.WindowScaledRegressor` lets series
+of any magnitude train together.
 """
 
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
-from .preprocessing import TimeSeriesWindower
+from ._covariates import make_future_covariates
+from ._panel import check_order, next_stamps, read_table, series_steps
+from ._recursion import recursive_predictions
+from ._splitter import PanelTimeSeriesSplit
+from ._window_scaling import WindowScaledRegressor
+from ._windower import TimeSeriesWindower
 
-__all__ = ["make_horizon_targets", "future_index", "forecast_direct", "forecast_recursive"]
+__all__ = [
+    "make_horizon_targets", "future_index", "forecast_direct", "forecast_recursive",
+    "make_future_covariates", "PanelTimeSeriesSplit", "WindowScaledRegressor",
+]
 
 
-def make_horizon_targets(y, horizon=1):
+def _check_horizon(horizon):
+    if not isinstance(horizon, Integral) or isinstance(horizon, bool) or horizon < 1:
+        raise ValueError(f"horizon must be an integer >= 1; got {horizon!r}.")
+
+
+def make_horizon_targets(y, horizon=1, *, target=None, id_col=None, time_col=None):
     """Targets ``1 .. horizon`` steps ahead, aligned with the rows of ``y``.
 
-    Row ``t``, column ``k - 1`` holds ``y[t + k]``: the target of a model that
-    reads the window ending at row ``t`` (see
-    :class:`~skrnn.TimeSeriesWindower`). One column per step ahead is the
-    multi-output ``y`` of the direct strategy; ``horizon=1`` is the one-step
-    target of the recursive strategy.
+    Row ``t``, column ``k - 1`` holds the value ``k`` steps after row ``t`` in
+    the same series: the target of a model that reads the window ending at
+    row ``t`` (see :class:`~skrnn.TimeSeriesWindower`). One column per step
+    ahead is the multi-output ``y`` of the direct strategy; ``horizon=1`` is
+    the one-step target of the recursive strategy.
 
     Parameters
     ----------
-    y : pandas Series or array-like of shape (n_timesteps,)
-        The target series, in time order.
+    y : Series, DataFrame or array-like of shape (n_timesteps,)
+        One series in time order; a Series or DataFrame with a
+        ``(series id, time)`` MultiIndex; or a long table with ``id_col`` and
+        ``time_col``. Time stamps must be unique, sorted and regular within
+        each series.
     horizon : int, default=1
         Number of steps ahead.
+    target : str, default=None
+        The column of a DataFrame ``y`` to shift; needed when it has several.
+    id_col, time_col : str, default=None
+        Long format: the id and time columns (as in the windower).
 
     Returns
     -------
     targets : DataFrame of shape (n_timesteps, horizon)
-        Same index as ``y``; columns ``'<name>+1' .. '<name>+<horizon>'``.
-        The last ``k`` rows of column ``k`` are NaN (no future value yet):
-        drop them before fitting, e.g. ``Y.notna().all(axis=1)``.
+        Same index and row order as ``y``; columns ``'<name>+1' ..
+        '<name>+<horizon>'``. The last ``k`` rows of each series are NaN in
+        column ``k`` (no future value yet): drop them before fitting, e.g.
+        ``Y.notna().all(axis=1)``.
 
     Examples
     --------
@@ -58,24 +89,37 @@ def make_horizon_targets(y, horizon=1):
     2  4.0  NaN
     3  NaN  NaN
     """
-    if not isinstance(horizon, Integral) or isinstance(horizon, bool) or horizon < 1:
-        raise ValueError(f"horizon must be an integer >= 1; got {horizon!r}.")
-    if isinstance(y, pd.DataFrame):
-        if y.shape[1] != 1:
-            raise ValueError(
-                f"y must be one series; got a DataFrame with {y.shape[1]} columns. "
-                "Build the targets of each column separately."
-            )
-        y = y.iloc[:, 0]
-    if not isinstance(y, pd.Series):
+    _check_horizon(horizon)
+    if not isinstance(y, (pd.Series, pd.DataFrame)):
         values = np.asarray(y)
         if values.ndim != 1:
             raise ValueError(f"y must be 1-D (n_timesteps,); got shape {values.shape}.")
         y = pd.Series(values)
-    name = "y" if y.name is None else str(y.name)
+    table = read_table(y, id_col=id_col, time_col=time_col, what="y")
+    column = _target_column(table.values, target)
+    check_order(table, "y")
+    series_steps(table, strict=False)
+    values = pd.Series(table.values[column].to_numpy(dtype=np.float64))
+    name = "y" if isinstance(y, pd.Series) and y.name is None else str(column)
+    shifted = values if table.codes is None else values.groupby(table.codes)
     return pd.DataFrame(
-        {f"{name}+{k}": y.shift(-k) for k in range(1, horizon + 1)}, index=y.index
+        {f"{name}+{k}": shifted.shift(-k).to_numpy() for k in range(1, horizon + 1)},
+        index=y.index,
     )
+
+
+def _target_column(values, target):
+    columns = list(values.columns)
+    if target is not None:
+        if target not in columns:
+            raise ValueError(f"target {target!r} is not a column of y; columns: {columns!r}.")
+        return target
+    if len(columns) != 1:
+        raise ValueError(
+            f"y must be one series; got a DataFrame with {len(columns)} columns "
+            f"{columns!r}. Pass target= (the column to shift)."
+        )
+    return columns[0]
 
 
 def future_index(index, horizon, freq=None):
@@ -83,7 +127,7 @@ def future_index(index, horizon, freq=None):
 
     Parameters
     ----------
-    index : DatetimeIndex or PeriodIndex
+    index : DatetimeIndex, PeriodIndex or integer Index
         Time stamps of the history, increasing, without duplicates.
     horizon : int
         Number of future steps.
@@ -92,7 +136,7 @@ def future_index(index, horizon, freq=None):
 
     Returns
     -------
-    DatetimeIndex or PeriodIndex of length horizon
+    DatetimeIndex, PeriodIndex or integer Index of length horizon
 
     Examples
     --------
@@ -102,258 +146,275 @@ def future_index(index, horizon, freq=None):
     >>> idx.strftime("%Y-%m-%d").tolist(), idx.freqstr
     (['2020-04-01', '2020-05-01'], 'MS')
     """
-    _check_time_index(index)
-    offset = _frequency(index, freq)
-    if isinstance(index, pd.PeriodIndex):
-        return pd.period_range(index[-1] + 1, periods=horizon, freq=index.freq)
-    return pd.date_range(index[-1] + offset, periods=horizon, freq=offset, name=index.name)
+    _check_horizon(horizon)
+    table = read_table(pd.DataFrame(index=index), what="The history")
+    if len(index) == 0:
+        raise ValueError("The history is empty; at least one time step is required.")
+    check_order(table, "The history")
+    step = series_steps(table, freq=freq)[0]
+    out = next_stamps(index[-1], step, horizon)
+    return out.rename(index.name)
 
 
-def forecast_direct(estimator, history, *, freq=None):
-    """Forecast the next steps with a direct multi-output model.
+# --------------------------------------------------------------- strategies
+def forecast_direct(estimator, history, *, target=None, freq=None):
+    """Forecast the next steps of every series with a direct multi-output model.
 
     Parameters
     ----------
-    estimator : fitted estimator or Pipeline
-        Trained on rows of a history like ``history`` with targets
-        ``make_horizon_targets(y, h)``; its prediction for the last row holds
-        the ``h`` future values.
-    history : pandas Series or DataFrame
-        The series up to now (target and exogenous columns, as in ``fit``),
-        indexed by a regular, increasing DatetimeIndex or PeriodIndex.
+    estimator : fitted Pipeline
+        Reads windows through a :class:`~skrnn.TimeSeriesWindower`; trained
+        on rows of a history like ``history`` with targets
+        ``make_horizon_targets(y, h)``; its prediction for a series' last row
+        holds the ``h`` future values.
+    history : Series or DataFrame
+        The series up to now (target and covariate columns, as in ``fit``):
+        one series indexed by time, or many (MultiIndex or long format, as
+        the windower reads them). Only the last ``window`` rows of each
+        series are read.
+    target : str, default=None
+        Name of the forecast column (panel) or Series; defaults to the
+        history's name (a Series) or ``'y'``.
     freq : str or DateOffset, default=None
-        Frequency of the index; inferred from ``history`` when None.
+        Frequency of the time stamps; inferred per series when None.
 
     Returns
     -------
-    forecast : Series of shape (h,)
-        Indexed by the ``h`` time stamps after the history; named like the
-        history when it is a Series.
+    forecast : Series of shape (h,) or DataFrame
+        One series: a Series indexed by the ``h`` time stamps after the
+        history. A panel: a long DataFrame with the id, the future time
+        stamps and the forecast column, ``h`` rows per series.
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> from sklearn.linear_model import LinearRegression
     >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from skrnn import TimeSeriesWindower
     >>> from skrnn.forecasting import forecast_direct, make_horizon_targets
     >>> y = pd.Series(np.arange(10.), index=pd.date_range("2020", periods=10, freq="D"))
     >>> Y = make_horizon_targets(y, 2)
     >>> keep = Y.notna().all(axis=1)
-    >>> model = LinearRegression().fit(y[keep].to_frame(), Y[keep])
-    >>> forecast_direct(model, y.to_frame()).round(6)
+    >>> flat = FunctionTransformer(lambda w: w.reshape(len(w), -1))
+    >>> model = make_pipeline(TimeSeriesWindower(window=1), flat, LinearRegression())
+    >>> forecast_direct(model.fit(y[keep], Y[keep]), y).round(6)
     2020-01-11    10.0
     2020-01-12    11.0
     Freq: D, dtype: float64
     """
-    offset = _check_history(history, freq, estimator)
-    last = np.ravel(np.asarray(estimator.predict(history))[-1])
-    name = history.name if isinstance(history, pd.Series) else None
-    return pd.Series(last, index=future_index(history.index, len(last), offset), name=name)
+    windower = _windower(estimator, "forecast_direct")
+    history_t, groups, steps = _check_history(history, windower, freq)
+    tails = [rows[-windower.window :] for rows in groups]
+    pred = np.asarray(estimator.predict(history.iloc[np.concatenate(tails)]))
+    last = np.cumsum([len(rows) for rows in tails]) - 1
+    values = pred.reshape(len(pred), -1)[last]
+    name = target or (history.name if isinstance(history, pd.Series) else None)
+    if not history_t.is_panel:
+        stamps = next_stamps(history_t.times[groups[0][-1]], steps[0], values.shape[1])
+        return pd.Series(values[0], index=stamps.rename(history.index.name), name=name)
+    futures = [next_stamps(history_t.times[rows[-1]], step, values.shape[1])
+               for rows, step in zip(groups, steps)]
+    return _long_frame(history_t, futures, {name or "y": values.ravel()})
 
 
-def forecast_recursive(estimator, history, horizon, *, target=None, exog=None, freq=None):
-    """Forecast ``horizon`` steps by feeding one-step predictions back.
+def forecast_recursive(estimator, history, horizon, *, target=None, exog=None, static=None,
+                       freq=None):
+    """Forecast ``horizon`` steps of every series by feeding one-step
+    predictions back.
 
     At each step the estimator predicts the next value of the target
-    column(s) from the history's last row; that value is appended as a new
-    row (with the exogenous columns taken from ``exog``) and the estimator
-    predicts again.
+    column(s) from the last ``window`` rows of each series; those values are
+    appended as a new row (with the known-future covariates from ``exog`` and
+    the static columns carried forward) and the estimator predicts again. All
+    series are predicted together, so a step costs one ``predict`` on
+    ``n_series x window`` rows whatever the history's length.
 
     Parameters
     ----------
-    estimator : fitted estimator or Pipeline
-        Trained on rows of a history like ``history`` with the target one step
-        ahead (``make_horizon_targets(y, 1)``), one output per target column.
-    history : pandas Series or DataFrame
-        The series up to now, indexed by a regular, increasing DatetimeIndex
-        or PeriodIndex.
+    estimator : fitted Pipeline
+        Reads windows through a :class:`~skrnn.TimeSeriesWindower`; trained
+        on rows of a history like ``history`` with the target one step ahead
+        (``make_horizon_targets(y, 1)``), one output per target column.
+    history : Series or DataFrame
+        The series up to now: one series indexed by time, or many (MultiIndex
+        or long format, as the windower reads them).
     horizon : int
         Number of steps to forecast.
     target : str or list of str, default=None
-        The DataFrame column(s) the estimator predicts, in its output order;
-        None means every column. Other columns are exogenous.
+        The column(s) the estimator predicts, in its output order; None means
+        every feature column not named in ``static``. Other columns are
+        covariates.
     exog : DataFrame, default=None
-        Future values of the exogenous columns, indexed by (at least) the
-        ``horizon`` future time stamps. Required when ``history`` has
-        exogenous columns.
+        Future values of the known-future covariates (every column that is
+        neither a target nor static), for the ``horizon`` stamps after each
+        series: indexed by those stamps (one series) or in the history's
+        panel layout. Required when there are such covariates.
+    static : str or list of str, default=None
+        Static covariate columns (constant per series, e.g. a region code):
+        their last value is carried into the future rows.
     freq : str or DateOffset, default=None
-        Frequency of the index; inferred from ``history`` when None.
+        Frequency of the time stamps; inferred per series when None.
 
     Returns
     -------
-    forecast : Series of shape (horizon,) or DataFrame of shape (horizon, n_targets)
-        A Series for a Series history or a single target column.
+    forecast : Series, DataFrame
+        One series: a Series (one target) or a DataFrame of targets indexed by
+        the future stamps. A panel: a long DataFrame with the id, the future
+        time stamps and one column per target.
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from skrnn import TimeSeriesWindower
     >>> from skrnn.forecasting import forecast_recursive, make_horizon_targets
     >>> idx = pd.date_range("2020", periods=10, freq="D")
     >>> history = pd.DataFrame({"y": np.arange(10.)}, index=idx)
     >>> y1 = make_horizon_targets(history["y"], 1).iloc[:-1, 0]
-    >>> model = LinearRegression().fit(history[:-1], y1)
-    >>> forecast_recursive(model, history, 3).round(6)
+    >>> flat = FunctionTransformer(lambda w: w.reshape(len(w), -1))
+    >>> model = make_pipeline(TimeSeriesWindower(window=1), flat, LinearRegression())
+    >>> forecast_recursive(model.fit(history[:-1], y1), history, 3).round(6)
     2020-01-11    10.0
     2020-01-12    11.0
     2020-01-13    12.0
     Freq: D, Name: y, dtype: float64
     """
-    if not isinstance(horizon, Integral) or isinstance(horizon, bool) or horizon < 1:
-        raise ValueError(f"horizon must be an integer >= 1; got {horizon!r}.")
-    offset = _check_history(history, freq, estimator)
-    future = future_index(history.index, horizon, offset)
-    targets = _target_columns(history, target)
-    extended = _extend(history, future, targets, exog)
-    n = len(history)
-    for step in range(horizon):
-        pred = np.ravel(np.asarray(estimator.predict(extended.iloc[: n + step]))[-1])
-        if pred.size != len(targets):
-            raise ValueError(
-                f"The estimator predicts {pred.size} value(s) per row but the recursive "
-                f"strategy feeds back {len(targets)} target column(s) {targets!r}; fit "
-                "it on the one-step-ahead value of each target column (for a direct "
-                "multi-output model use forecast_direct)."
-            )
-        _set_row(extended, n + step, targets, pred)
-    out = extended.iloc[n:]
-    if isinstance(out, pd.Series):
-        return out.copy()
-    return out[targets[0]].copy() if len(targets) == 1 else out[targets].copy()
+    _check_horizon(horizon)
+    windower = _windower(estimator, "forecast_recursive")
+    history_t, groups, steps = _check_history(history, windower, freq)
+    columns = list(history_t.values.columns)
+    static = [] if static is None else ([static] if np.isscalar(static) else list(static))
+    targets = _targets(history, columns, target, static)
+    futures = [next_stamps(history_t.times[rows[-1]], step, horizon)
+               for rows, step in zip(groups, steps)]
+    known = [c for c in columns if c not in targets and c not in static]
+    future_known = _future_exog(exog, known, history_t, futures, windower)
+    values = recursive_predictions(
+        estimator, history, history_t, groups, futures, windower.window,
+        [columns.index(c) for c in targets], [columns.index(c) for c in static],
+        [columns.index(c) for c in known], future_known,
+    )
+    if history_t.is_panel:
+        flat = values.reshape(-1, len(targets))
+        return _long_frame(history_t, futures, dict(zip(targets, flat.T)))
+    index = futures[0].rename(history.index.name)
+    if isinstance(history, pd.Series) or len(targets) == 1:
+        return pd.Series(values[0, :, 0], index=index, name=targets[0])
+    return pd.DataFrame(values[0], index=index, columns=targets)
 
 
 # --------------------------------------------------------------- validation
-def _check_time_index(index):
-    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+def _windower(estimator, caller):
+    """The TimeSeriesWindower inside ``estimator`` (the widest one)."""
+    parts = [estimator]
+    if hasattr(estimator, "get_params"):
+        parts += list(estimator.get_params(deep=True).values())
+    windowers = [p for p in parts if isinstance(p, TimeSeriesWindower)]
+    if not windowers:
         raise TypeError(
-            "The history must be indexed by time (a DatetimeIndex or PeriodIndex); "
-            f"got {type(index).__name__}. Set one, e.g. "
-            "history.index = pd.date_range(start, periods=len(history), freq='MS')."
+            f"{caller} reads the history through the model's TimeSeriesWindower, but "
+            f"{type(estimator).__name__} has none, so it cannot tell which rows make a "
+            "window. Fit a pipeline such as make_pipeline(TimeSeriesWindower(window=12), "
+            "RNNRegressor()) on the history."
         )
-    if len(index) == 0:
-        raise ValueError("The history is empty; at least one time step is required.")
-    duplicated = index.duplicated()
-    if duplicated.any():
-        raise ValueError(
-            f"The history has duplicate time stamps (first: {index[duplicated][0]}); "
-            "aggregate them first, e.g. history.groupby(level=0).mean()."
-        )
-    if not index.is_monotonic_increasing:
-        i = int(np.flatnonzero(np.diff(index.asi8) < 0)[0])
-        raise ValueError(
-            f"The history's time stamps are not sorted: {index[i]} comes before "
-            f"{index[i + 1]}. Sort it with history.sort_index()."
-        )
+    return max(windowers, key=lambda w: w.window)
 
 
-def _frequency(index, freq):
-    """The step between time stamps: given, stored on the index, or inferred."""
-    if freq is not None:
-        return to_offset(freq)
-    if index.freq is not None:
-        return index.freq
-    if len(index) < 3:
-        raise ValueError(
-            f"Cannot infer the frequency from {len(index)} time stamp(s) (3 are "
-            "needed); pass freq=, e.g. freq='MS'."
-        )
-    inferred = pd.infer_freq(index)
-    if inferred is None:
-        gaps = pd.Series(index[1:] - index[:-1]).value_counts()
-        shown = ", ".join(f"{g} ({c}x)" for g, c in gaps.head(3).items())
-        raise ValueError(
-            "Cannot infer the frequency of the history: the gaps between time "
-            f"stamps are irregular ({shown}). Reindex it to a regular frequency "
-            "(history.asfreq('MS') and impute), or pass freq= explicitly."
-        )
-    return to_offset(inferred)
-
-
-def _check_history(history, freq, estimator):
-    """Validate the history; return its frequency as a DateOffset."""
+def _check_history(history, windower, freq):
+    """Validate the history; return (Table, rows of each series, steps)."""
     if not isinstance(history, (pd.Series, pd.DataFrame)):
         raise TypeError(
             "history must be a pandas Series or DataFrame indexed by time; got "
             f"{type(history).__name__}."
         )
-    _check_time_index(history.index)
-    missing = history.isna().to_numpy()
+    table = read_table(history, id_col=windower.id_col, time_col=windower.time_col,
+                       what="The history")
+    if len(history) == 0:
+        raise ValueError("The history is empty; at least one time step is required.")
+    check_order(table, "The history")
+    missing = table.values.isna().to_numpy().any(axis=1)
     if missing.any():
-        row = int(np.flatnonzero(missing.reshape(len(history), -1).any(axis=1))[0])
+        row = int(np.flatnonzero(missing)[0])
         raise ValueError(
-            f"The history has missing values (first at {history.index[row]}); "
+            f"The history has missing values (first at {table.times[row]}); "
             "impute or drop them before forecasting."
         )
-    window = _longest_window(estimator)
-    if window > len(history):
-        raise ValueError(
-            f"The model's window ({window} steps) is longer than the history "
-            f"({len(history)} steps); pass at least {window} steps of history or "
-            "use a smaller window."
-        )
-    return _frequency(history.index, freq)
+    groups = table.groups()
+    if windower.short_series == "raise":
+        for code, rows in enumerate(groups):
+            if len(rows) < windower.window:
+                raise ValueError(
+                    f"The model's window ({windower.window} steps) is longer than the "
+                    f"history ({len(rows)} steps) of {table.label(code)}; pass at least "
+                    f"{windower.window} steps, use a smaller window, or fit with "
+                    "TimeSeriesWindower(short_series='pad')."
+                )
+    return table, groups, series_steps(table, freq=freq)
 
 
-def _longest_window(estimator):
-    """The largest ``window`` of any TimeSeriesWindower inside ``estimator``."""
-    parts = [estimator]
-    if hasattr(estimator, "get_params"):
-        parts += list(estimator.get_params(deep=True).values())
-    windows = [p.window for p in parts if isinstance(p, TimeSeriesWindower)]
-    return max(windows, default=0)
-
-
-# ---------------------------------------------------------------- recursion
-def _target_columns(history, target):
+def _targets(history, columns, target, static):
     if isinstance(history, pd.Series):
         if target is not None:
             raise ValueError("target is for DataFrame histories; a Series is its own target.")
-        return [history.name]
-    columns = list(history.columns)
-    targets = columns if target is None else ([target] if np.isscalar(target) else list(target))
-    unknown = [t for t in targets if t not in columns]
+        return columns
+    if target is None:
+        return [c for c in columns if c not in static]
+    targets = [target] if np.isscalar(target) else list(target)
+    unknown = [t for t in targets + static if t not in columns]
     if unknown:
-        raise ValueError(f"target column(s) {unknown!r} not in the history's columns {columns!r}.")
+        raise ValueError(f"Column(s) {unknown!r} not in the history's columns {columns!r}.")
     return targets
 
 
-def _extend(history, future, targets, exog):
-    """The history followed by ``future`` rows: targets NaN, exogenous from ``exog``."""
-    if isinstance(history, pd.Series):
-        rows = pd.Series(np.nan, index=future, name=history.name)
-        return pd.concat([history.astype(float), rows])
-    exog_columns = [c for c in history.columns if c not in targets]
-    rows = pd.DataFrame(np.nan, index=future, columns=history.columns)
-    if exog_columns:
-        rows[exog_columns] = _future_exog(exog, future, exog_columns)
-    return pd.concat([history.astype(float), rows])
-
-
-def _future_exog(exog, future, columns):
+def _future_exog(exog, known, table, futures, windower):
+    """Future values of the known covariates, (n_series, horizon, len(known))."""
+    horizon = len(futures[0])
+    if not known:
+        return np.empty((len(futures), horizon, 0))
+    first, last = futures[0][0], futures[0][-1]
     if exog is None:
         raise ValueError(
-            f"The history has exogenous columns {columns!r}: pass their future values "
-            f"as exog, a DataFrame indexed by the next {len(future)} time stamps "
-            f"({future[0]} .. {future[-1]})."
+            f"The history has covariate columns {known!r} that are neither targets nor "
+            f"static: pass their future values as exog, for the next {horizon} time stamps "
+            f"of every series ({first} .. {last} for the first), or name static ones in "
+            "static=."
         )
-    missing_cols = [c for c in columns if c not in exog.columns]
+    missing_cols = [c for c in known if c not in exog.columns]
     if missing_cols:
-        raise ValueError(f"exog lacks the exogenous column(s) {missing_cols!r}.")
-    missing_rows = future.difference(exog.index)
-    if len(missing_rows):
-        raise ValueError(
-            f"exog has no row for {len(missing_rows)} future time stamp(s), first "
-            f"{missing_rows[0]}; it needs the {len(future)} stamps {future[0]} .. {future[-1]}."
-        )
-    values = exog.loc[future, columns]
-    if values.isna().to_numpy().any():
-        raise ValueError("exog has missing values in the forecast period; impute them first.")
-    return values.to_numpy()
-
-
-def _set_row(extended, position, targets, values):
-    if isinstance(extended, pd.Series):
-        extended.iloc[position] = values[0]
+        raise ValueError(f"exog lacks the covariate column(s) {missing_cols!r}.")
+    if table.is_panel:
+        future_t = read_table(exog, id_col=windower.id_col, time_col=windower.time_col,
+                              what="exog")
+        keys = pd.MultiIndex.from_arrays([future_t.ids[future_t.codes], future_t.times])
+        wanted = pd.MultiIndex.from_arrays([
+            np.repeat(np.asarray(table.ids), horizon), futures[0].append(futures[1:])
+        ])
+        source = future_t.values
     else:
-        for column, value in zip(targets, values):
-            extended.iloc[position, extended.columns.get_loc(column)] = value
+        keys, wanted, source = exog.index, futures[0], exog
+    positions = keys.get_indexer(wanted)
+    if (positions < 0).any():
+        i = int(np.flatnonzero(positions < 0)[0])
+        series = "" if not table.is_panel else f" of series {table.ids[i // horizon]!r}"
+        raise ValueError(
+            f"exog has no row for {int((positions < 0).sum())} future time stamp(s), first "
+            f"{wanted[i]}{series}; it needs the {horizon} stamps after every series."
+        )
+    values = source[known].to_numpy(dtype=np.float64)[positions]
+    if np.isnan(values).any():
+        raise ValueError("exog has missing values in the forecast period; impute them first.")
+    return values.reshape(len(futures), horizon, len(known))
+
+
+def _long_frame(table, futures, columns):
+    """A long DataFrame: id, future time stamp, one column per output."""
+    frame = pd.DataFrame({
+        table.id_name: np.repeat(np.asarray(table.ids), [len(f) for f in futures]),
+        table.time_name or "ds": futures[0].append(futures[1:]),
+    })
+    for name, values in columns.items():
+        frame[name] = np.asarray(values).ravel()
+    return frame

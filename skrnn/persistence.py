@@ -1,627 +1,234 @@
-"""Safe persistence: save fitted estimators in a format that loads without
-running code.
+"""Safe persistence on skops.io: model files that load without running code.
 
-A model file is a zip archive with two members:
+A model file (format version 2) is a `skops.io <https://skops.readthedocs.io>`_
+file (parameters as JSON, every array as a ``.npy`` member) plus
+``skrnn.json``: format version, versions that wrote it, a SHA-256 of the skops
+members and, with ``key=``, an HMAC-SHA256 signature. :class:`PersistenceMixin`
+hands skops and pickle the fitted network as numpy weights and rebuilds it
+from ``_network_spec``, so ``skops.io.dump``/``load(..., trusted=
+trusted_types())`` work on skrnn estimators and pipelines too.
 
-``skrnn.json``
-    A JSON document: the format name and version, the versions of skrnn,
-    torch, scikit-learn and numpy that wrote it, the estimator's class and
-    its parameters and fitted attributes (classes, vocabularies, loss curve,
-    ...). Values JSON cannot hold directly are written as small tagged
-    objects (``{"$tuple": [...]}``, ``{"$float": "nan"}``, ``{"$tensor":
-    "t3"}``, ...).
-``tensors.pt``
-    Every tensor and numeric array (network weights, optimizer state,
-    ``classes_`` of integers, ...) as one flat ``{key: Tensor}`` dictionary,
-    written by :func:`torch.save` and read back with
-    ``torch.load(..., weights_only=True, map_location='cpu')`` after its
-    pickle stream has been checked opcode by opcode to reference nothing but
-    tensor storages. Nothing else in the file is ever unpickled, so loading
-    a file you did not write cannot run code; numpy arrays of strings or
-    objects are JSON lists, never pickles.
-
-Loading only instantiates classes from an allowlist: the skrnn estimators
-(every subclass of :class:`PersistenceMixin` that has been imported), the
-preprocessing transformers of skrnn and a few plain scikit-learn containers
-and transformers (``Pipeline``, ``LabelEncoder``, the scalers). Networks are
-rebuilt from the stored parameters by the estimator itself, then the weights
-are copied in. A file that is truncated, corrupted, tampered with, written by
-a newer format version, or that holds anything unexpected raises
-:class:`ModelFileError` (a ``ValueError``) and runs no code.
-
-Plain ``pickle`` / ``joblib`` keep working for files you trust.
+:func:`load` guarantees that **no code runs** (nothing is unpickled; skops
+builds only skrnn's types and those it trusts by default), **integrity against
+corruption** (CRC-32 of every member, the SHA-256) and **bounded resources**:
+before anything is allocated, every declared size is checked against the
+bytes there and a cap: the file and its inflated members (``max_bytes``,
+2 GiB), deflate ratio (100), members (10,000), ``schema.json`` (16 MiB, depth
+100, 500,000 values), each array's shape and dtype against its member's size,
+each network (built on the meta device, at most 4 parts per stored weight)
+against the stored weights. Any malformed file raises :class:`ModelFileError`.
+It does not guarantee **authenticity**: anyone who can edit a file can
+recompute its checksum; sign with ``key=`` or verify files out of band.
 """
 
-import collections
+import contextlib
 import hashlib
-import importlib
-import io
+import hmac
+import itertools
 import json
-import math
 import os
-import pickletools
 import platform
 import tempfile
+import threading
 import warnings
-import zipfile
 
 import numpy as np
 import torch
 
-__all__ = ["PersistenceMixin", "ModelFileError", "save", "load", "register_safe_class"]
+from ._modelfile import ModelFileError, check_npy, check_schema, pack, parse_json, read_archive
+
+__all__ = ["PersistenceMixin", "ModelFileError", "save", "load", "trusted_types"]
 
 FORMAT_NAME = "skrnn-model"
-FORMAT_VERSION = 1
-
-_MANIFEST = "skrnn.json"
-_TENSORS = "tensors.pt"
-_MAX_MANIFEST_BYTES = 256 * 2**20
-
-# Classes ``load`` may instantiate, by "module.QualName". PersistenceMixin
-# subclasses add themselves when they are defined; the names below are
-# resolved on demand from a fixed module, never from the file.
-_REGISTRY = {}
-_KNOWN_CLASSES = {
-    "sklearn.pipeline.Pipeline": ("sklearn.pipeline", "Pipeline"),
-    "sklearn.preprocessing._label.LabelEncoder": ("sklearn.preprocessing", "LabelEncoder"),
-    "sklearn.preprocessing._label.LabelBinarizer": ("sklearn.preprocessing", "LabelBinarizer"),
-    "sklearn.preprocessing._data.StandardScaler": ("sklearn.preprocessing", "StandardScaler"),
-    "sklearn.preprocessing._data.MinMaxScaler": ("sklearn.preprocessing", "MinMaxScaler"),
-    "sklearn.preprocessing._data.MaxAbsScaler": ("sklearn.preprocessing", "MaxAbsScaler"),
-    "sklearn.preprocessing._data.RobustScaler": ("sklearn.preprocessing", "RobustScaler"),
-    "skrnn.preprocessing.SequencePadder": ("skrnn.preprocessing", "SequencePadder"),
-    "skrnn.preprocessing.SequenceScaler": ("skrnn.preprocessing", "SequenceScaler"),
-    "skrnn.preprocessing.TimeSeriesWindower": ("skrnn.preprocessing", "TimeSeriesWindower"),
-}
-
-# What the pickle stream of tensors.pt may reference (checked before loading).
-_ALLOWED_GLOBALS = {
-    ("torch._utils", "_rebuild_tensor_v2"),
-    ("torch._utils", "_rebuild_tensor_v3"),
-    ("collections", "OrderedDict"),
-    ("torch.storage", "UntypedStorage"),
-}
-_FORBIDDEN_OPCODES = {
-    "STACK_GLOBAL", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "BUILD", "EXT1", "EXT2", "EXT4",
-}
-
-
-class ModelFileError(ValueError):
-    """The file is not a valid skrnn model file, or this version cannot read it.
-
-    Raised for files that are truncated, corrupted, tampered with, hold
-    anything besides plain data and tensors, or were written by a newer
-    format version. Nothing in such a file is executed.
-    """
-
-
-def _qualname(cls):
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def register_safe_class(cls):
-    """Allow :func:`load` to rebuild instances of ``cls``.
-
-    Use it for small plain-data helper classes (a vocabulary, say) stored as
-    attributes of an estimator: instances are saved as their ``__dict__`` and
-    restored with ``cls.__new__(cls)`` without calling ``__init__``, so the
-    ``__dict__`` must hold only values this module can store. Returns ``cls``
-    so it can be used as a class decorator.
-    """
-    _REGISTRY[_qualname(cls)] = cls
-    return cls
-
-
-def _resolve_class(name):
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    if name in _KNOWN_CLASSES:
-        module, attr = _KNOWN_CLASSES[name]
-        try:
-            cls = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            cls = None
-        if cls is not None and _qualname(cls) == name:
-            return cls
-    raise ModelFileError(
-        f"The model file names the class {name!r}, which skrnn does not load from "
-        "files (only skrnn estimators and a few plain scikit-learn classes are "
-        "allowed). If it is a skrnn class, import the module that defines it first."
-    )
-
-
-def _allowed_type(obj):
-    name = _qualname(type(obj))
-    if name in _REGISTRY:
-        return True
-    if name in _KNOWN_CLASSES:
-        try:
-            return _resolve_class(name) is type(obj)
-        except ModelFileError:
-            return False
-    return False
+FORMAT_VERSION = 2
+MAX_BYTES = 2**31
+_RECORD = "skrnn.json"
+_MAX_SPEC = 2**31
+_SKRNN_TYPES = set()  # "module.Name" of every PersistenceMixin subclass
 
 
 class PersistenceMixin:
-    """Adds :meth:`save` and the hooks :func:`load` uses to rebuild networks.
-
-    Every subclass is allowed by :func:`load`. Fitted ``torch.nn.Module``
-    attributes (``module_``) are stored as their weights plus a small JSON
-    ``spec``; on load the estimator rebuilds the empty network from that spec
-    and its own parameters and attributes, and the weights are copied in.
-    Estimators whose network is not built by ``_build_module(n_inputs,
-    n_outputs)`` override :meth:`_saved_module_spec` and
-    :meth:`_rebuild_saved_module`.
-    """
-
-    #: attribute names never written to a model file (scratch state)
-    _persist_exclude = ()
+    """Adds :meth:`save`, and pickle/skops state holding the fitted network as
+    numpy weights, rebuilt with ``_build_network()`` when loaded."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        register_safe_class(cls)
+        _SKRNN_TYPES.add(f"{cls.__module__}.{cls.__name__}")
 
-    def save(self, path):
-        """Save the estimator to ``path`` in skrnn's safe model format.
-
-        The file holds parameters, fitted attributes and weights (as CPU
-        tensors), never pickled Python objects, so :func:`skrnn.load` can
-        read it without running code. Use it for models you share or
-        receive; plain ``pickle``/``joblib`` also work, for trusted files.
-
-        Parameters
-        ----------
-        path : str, os.PathLike or writable binary file object
-            Where to write. An existing file is replaced atomically.
-
-        Returns
-        -------
-        self : object
-            The estimator, unchanged.
-
-        Examples
-        --------
-        >>> import numpy as np, tempfile, os
-        >>> from skrnn import RNNRegressor, load
-        >>> X = np.random.RandomState(0).normal(size=(20, 5, 2))
-        >>> reg = RNNRegressor(hidden_size=4, max_iter=2, random_state=0).fit(X, X[:, -1, 0])
-        >>> path = os.path.join(tempfile.mkdtemp(), "model.skrnn")
-        >>> _ = reg.save(path)
-        >>> np.allclose(load(path).predict(X), reg.predict(X))
-        True
-        """
-        save(self, path)
+    def save(self, path, *, key=None):
+        """Save the estimator to ``path`` (str, path or binary file) in skrnn's
+        safe model format, signed with HMAC-SHA256 if ``key`` (bytes or str)
+        is given; see :func:`save`. Returns the estimator, unchanged."""
+        save(self, path, key=key)
         return self
 
-    def _saved_module_spec(self, name):
-        """JSON-able description of the network in attribute ``name``.
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        module = state.pop("module_", None)
+        if module is not None:
+            state["_weights"] = {k: _numpy(v) for k, v in module.state_dict().items()}
+            state["_training"] = bool(module.training)
+        if state.get("_optimizer_state") is not None:
+            state["_optimizer_state"] = _map(state["_optimizer_state"], torch.Tensor, _numpy)
+        torch_params = {}  # a torch.device or built-in optimizer class, by name
+        for name, value in state.items():
+            if isinstance(value, torch.device):
+                torch_params[name] = ["device", str(value)]
+            elif isinstance(value, type) and getattr(torch.optim, value.__name__, None) is value:
+                torch_params[name] = ["optimizer", value.__name__]
+        state.update(dict.fromkeys(torch_params), _torch_params=torch_params)
+        return state
 
-        The default fits estimators whose network is built by
-        ``_build_module(n_inputs)`` or ``_build_module(n_inputs, n_outputs)``
-        from ``_n_step_features`` (features per step) and the output size of
-        the network's ``head`` (RNNClassifier, RNNRegressor,
-        Seq2SeqTransformer). Other estimators override this method and
-        :meth:`_rebuild_saved_module`.
-        """
-        n_args = _n_positional(getattr(self, "_build_module", None))
-        if name != "module_" or n_args not in (1, 2) or not hasattr(self, "_n_step_features"):
-            raise NotImplementedError(
-                f"{type(self).__name__} must override _saved_module_spec and "
-                f"_rebuild_saved_module to save its network {name!r}."
-            )
-        spec = {"n_inputs": int(self._n_step_features)}
-        if n_args == 2:
-            spec["n_outputs"] = int(getattr(self, name).head.out_features)
-        return spec
+    def __setstate__(self, state):
+        state = dict(state)
+        for name, (kind, value) in state.pop("_torch_params", {}).items():
+            state[name] = torch.device(value) if kind == "device" else _optimizer(value)
+        if state.get("_optimizer_state") is not None:
+            state["_optimizer_state"] = _map(state["_optimizer_state"], np.ndarray, torch.from_numpy)
+        weights, training = state.pop("_weights", None), state.pop("_training", False)
+        super().__setstate__(state)
+        if weights is not None:
+            self.module_ = self._rebuild_network(weights, training)
 
-    def _rebuild_saved_module(self, name, spec):
-        """Build the (untrained) network for attribute ``name`` from ``spec``.
-
-        Called by :func:`load` after the parameters and every other attribute
-        have been restored; the stored weights are then copied in.
-        """
-        if "n_outputs" in spec:
-            return self._build_module(int(spec["n_inputs"]), int(spec["n_outputs"]))
-        return self._build_module(int(spec["n_inputs"]))
-
-
-def _n_positional(method):
-    """Number of positional parameters of a bound method (None if not one)."""
-    if method is None:
-        return None
-    import inspect
-
-    params = inspect.signature(method).parameters.values()
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-
-
-# --------------------------------------------------------------------- encoding
-class _Encoder:
-    """Turns Python/numpy/torch values into a JSON tree plus a tensor table."""
-
-    def __init__(self):
-        self.tensors = {}
-
-    def tensor(self, t):
-        t = t.detach().cpu()
-        if t.untyped_storage().nbytes() != t.nbytes or not t.is_contiguous():
-            t = t.contiguous().clone()  # do not write a larger shared storage
-        key = f"t{len(self.tensors)}"
-        self.tensors[key] = t
-        return {"$tensor": key}
-
-    def encode(self, value, where):
-        if value is None or isinstance(value, (bool, str)):
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return int(value)
-        if isinstance(value, float):
-            return float(value) if math.isfinite(value) else {"$float": repr(float(value))}
-        if isinstance(value, list):
-            return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, tuple) and type(value) is tuple:
-            return {"$tuple": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
-        if type(value) in (dict, collections.OrderedDict):
-            return {
-                "$dict": [
-                    [self.encode(k, f"{where} key"), self.encode(v, f"{where}[{k!r}]")]
-                    for k, v in value.items()
-                ]
-            }
-        if isinstance(value, np.generic):
-            return self._scalar(value, where)
-        if isinstance(value, np.ndarray):
-            return self._array(value, where)
-        if isinstance(value, torch.Tensor):
-            return self.tensor(value)
-        if isinstance(value, torch.device):
-            return {"$device": str(value)}
-        if isinstance(value, torch.dtype):
-            return {"$torch_dtype": str(value).replace("torch.", "")}
-        if isinstance(value, np.dtype):
-            if value.kind == "V":
-                raise self._unsupported(value, where)
-            return {"$dtype": value.str if value.kind != "O" else "O"}
-        if isinstance(value, type):
-            return self._type(value, where)
-        if isinstance(value, np.random.RandomState):
-            kind, keys, pos, has_gauss, cached = value.get_state()
-            return {"$random_state": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
-        if isinstance(value, torch.nn.Module):
-            raise TypeError(
-                f"{where} is a torch.nn.Module that is not a fitted attribute of a "
-                "skrnn estimator; skrnn's safe format only stores the estimators' own networks."
-            )
-        if _allowed_type(value):
-            return self.obj(value, where)
-        raise self._unsupported(value, where)
-
-    @staticmethod
-    def _unsupported(value, where):
-        return TypeError(
-            f"{where} holds a {type(value).__module__}.{type(value).__qualname__}, which "
-            "skrnn's safe model format cannot store (it keeps only plain data, arrays, "
-            "tensors, skrnn estimators and a few scikit-learn transformers). Use pickle "
-            "or joblib for this object, or save its skrnn steps one by one."
-        )
-
-    def _type(self, cls, where):
-        if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer):
-            if getattr(torch.optim, cls.__name__, None) is cls:
-                return {"$optimizer": cls.__name__}
-            raise TypeError(
-                f"{where} is the custom optimizer class {_qualname(cls)}, which a safe "
-                "model file cannot store (loading it would mean importing code named by "
-                "the file). Set a built-in optimizer first, e.g. "
-                "est.set_params(optimizer='adam'), or use pickle/joblib."
-            )
-        if issubclass(cls, np.generic):
-            return {"$numpy_type": np.dtype(cls).str}
-        raise self._unsupported(cls, where)
-
-    def _scalar(self, value, where):
-        if value.dtype.kind not in "biufcUS":
-            raise self._unsupported(value, where)
-        py = value.item()
-        if isinstance(py, complex):
-            py = {"$tuple": [self.encode(py.real, where), self.encode(py.imag, where)]}
-        elif isinstance(py, bytes):
-            py = py.decode("latin-1")
-        else:
-            py = self.encode(py, where)
-        return {"$scalar": value.dtype.str, "value": py}
-
-    def _array(self, a, where):
-        kind = a.dtype.kind
-        if kind in "biufc":
-            if a.dtype.byteorder == ">":
-                a = a.astype(a.dtype.newbyteorder("="))
-            try:
-                t = torch.from_numpy(np.ascontiguousarray(a))
-            except TypeError as exc:
-                raise self._unsupported(a, where) from exc
-            return {"$array": self.tensor(t)["$tensor"], "dtype": a.dtype.str}
-        if kind in "mM":
-            t = torch.from_numpy(np.ascontiguousarray(a.view(np.int64)))
-            return {"$array": self.tensor(t)["$tensor"], "dtype": a.dtype.str}
-        if kind == "U":
-            return {"$str_array": a.ravel().tolist(), "dtype": a.dtype.str, "shape": list(a.shape)}
-        if kind == "O":
-            flat = [self.encode(v, f"{where} element") for v in a.ravel().tolist()]
-            return {"$object_array": flat, "shape": list(a.shape)}
-        raise self._unsupported(a, where)
-
-    def obj(self, est, where):
-        """An allowed object: its class name, parameters and other attributes.
-
-        Networks (``torch.nn.Module`` attributes of skrnn estimators) are
-        stored as a spec plus their state dict.
-        """
-        param_names = set(est.get_params(deep=False)) if hasattr(est, "get_params") else set()
-        params, attributes = {}, {}
-        for name, value in vars(est).items():
-            if name in getattr(est, "_persist_exclude", ()):
-                continue
-            at = f"{type(est).__name__}.{name}"
-            if isinstance(value, torch.nn.Module) and isinstance(est, PersistenceMixin):
-                spec = est._saved_module_spec(name)
-                enc = {
-                    "$module": {
-                        "spec": self.encode(spec, f"{at} spec"),
-                        "training": bool(value.training),
-                        "state": self.encode(dict(value.state_dict()), at),
-                    }
-                }
-            else:
-                enc = self.encode(value, at)
-            (params if name in param_names else attributes)[name] = enc
-        return {"$object": _qualname(type(est)), "params": params, "attributes": attributes}
-
-
-# --------------------------------------------------------------------- decoding
-class _Decoder:
-    def __init__(self, tensors):
-        self.tensors = tensors
-        self.depth = 0
-
-    def tensor(self, key):
-        if not isinstance(key, str) or key not in self.tensors:
-            raise ModelFileError(f"the document refers to a missing tensor {key!r}")
-        return self.tensors[key]
-
-    def decode(self, node):
-        if node is None or isinstance(node, (bool, str, int, float)):
-            return node
-        if isinstance(node, list):
-            return [self.decode(v) for v in node]
-        if not isinstance(node, dict) or not node:
-            raise ModelFileError(f"unexpected value of type {type(node).__name__}")
-        tag = next(iter(node))
-        if tag not in _TAG_KEYS:
-            raise ModelFileError(f"unknown tag {tag!r}")
-        if set(node) != _TAG_KEYS[tag]:
-            raise ModelFileError(
-                f"unexpected keys {sorted(set(node) ^ _TAG_KEYS[tag])} in a {tag} value"
-            )
-        return getattr(self, "_" + tag[1:])(node)
-
-    def _tuple(self, node):
-        return tuple(self.decode(v) for v in node["$tuple"])
-
-    def _dict(self, node):
-        out = {}
-        for k, v in node["$dict"]:
-            out[_hashable(self.decode(k))] = self.decode(v)
-        return out
-
-    def _float(self, node):
-        if node["$float"] not in ("nan", "inf", "-inf"):
-            raise ModelFileError(f"invalid float {node['$float']!r}")
-        return float(node["$float"])
-
-    def _tensor(self, node):
-        return self.tensor(node["$tensor"])
-
-    def _scalar(self, node):
-        dtype = _numpy_dtype(node["$scalar"])
-        value = node["value"]
-        if isinstance(value, dict) and "$tuple" in value:
-            re, im = self._tuple(value)
-            value = complex(re, im)
-        elif isinstance(value, dict):
-            value = self.decode(value)
-        return np.array(value, dtype=dtype)[()]
-
-    def _array(self, node):
-        dtype = _numpy_dtype(node["dtype"])
-        t = self.tensor(node["$array"])
-        a = t.numpy()
-        if dtype.kind in "mM":
-            return a.view(dtype).copy()
-        return a.astype(dtype, copy=True)
-
-    def _str_array(self, node):
-        dtype = _numpy_dtype(node["dtype"])
-        if dtype.kind != "U":
-            raise ModelFileError(f"invalid string array dtype {node['dtype']!r}")
-        return np.array(node["$str_array"], dtype=dtype).reshape(node["shape"])
-
-    def _object_array(self, node):
-        flat = [self.decode(v) for v in node["$object_array"]]
-        a = np.empty(len(flat), dtype=object)
-        a[:] = flat
-        return a.reshape(node["shape"])
-
-    def _device(self, node):
-        return torch.device(node["$device"])
-
-    def _torch_dtype(self, node):
-        dtype = getattr(torch, str(node["$torch_dtype"]), None)
-        if not isinstance(dtype, torch.dtype):
-            raise ModelFileError(f"invalid torch dtype {node['$torch_dtype']!r}")
-        return dtype
-
-    def _dtype(self, node):
-        return _numpy_dtype(node["$dtype"])
-
-    def _numpy_type(self, node):
-        return _numpy_dtype(node["$numpy_type"]).type
-
-    def _optimizer(self, node):
-        cls = getattr(torch.optim, str(node["$optimizer"]), None)
-        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-            raise ModelFileError(f"unknown optimizer {node['$optimizer']!r}")
-        return cls
-
-    def _random_state(self, node):
-        kind, keys, pos, has_gauss, cached = node["$random_state"]
-        rs = np.random.RandomState()
-        rs.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
-        return rs
-
-    def _module(self, node):
-        raise ModelFileError("a network appears outside an estimator's attributes")
-
-    def _object(self, node):
-        cls = _resolve_class(node["$object"])
-        obj = cls.__new__(cls)
-        modules = []
-        params, attributes = node["params"], node["attributes"]
-        if not isinstance(params, dict) or not isinstance(attributes, dict):
-            raise ModelFileError("an object's params and attributes must be JSON objects")
-        for name, value in [*params.items(), *attributes.items()]:
-            if not isinstance(name, str) or not name.isidentifier() or name.startswith("__"):
-                raise ModelFileError(f"invalid attribute name {name!r}")
-            if isinstance(value, dict) and "$module" in value:
-                if not isinstance(obj, PersistenceMixin):
-                    raise ModelFileError(f"{cls.__name__} cannot hold a stored network")
-                modules.append((name, value["$module"]))
-                continue
-            obj.__dict__[name] = self.decode(value)
-        if hasattr(obj, "_validate_params") and hasattr(obj, "_parameter_constraints"):
-            obj._validate_params()
-        for name, stored in modules:
-            obj.__dict__[name] = self._network(obj, name, stored)
-        return obj
-
-    def _network(self, est, name, stored):
-        spec = self.decode(stored["spec"])
-        state = self.decode(stored["state"])
-        if not isinstance(state, dict) or not all(
-            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    def _rebuild_network(self, weights, training):
+        """The network of ``_network_spec`` with ``weights``; shapes are
+        compared on the meta device before any memory is allocated."""
+        where = f"the stored network of {type(self).__name__}"
+        spec = getattr(self, "_network_spec", None)
+        if not isinstance(weights, dict) or not isinstance(spec, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= _MAX_SPEC for v in spec.values()
         ):
-            raise ModelFileError(f"the weights of {name!r} are not a mapping of tensors")
-        with torch.random.fork_rng(devices=[]):
-            module = est._rebuild_saved_module(name, spec)
+            raise ModelFileError(f"{where} has no valid description (_network_spec {spec!r})")
         try:
-            module.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            raise ModelFileError(
-                f"the stored weights of {type(est).__name__}.{name} do not fit the network "
-                f"described by its parameters: {exc}"
-            ) from None
-        module.train(bool(stored.get("training", False)))
-        return module
+            self._validate_params()
+            with torch.device("meta"), _counting_registrations(4 * len(weights) + 256):
+                meta = self._build_network()
+        except Exception as exc:  # invalid or absurd parameters from the file
+            raise ModelFileError(f"{where} cannot be built from its parameters: {_short(exc)}") from None
+        expected = {k: (tuple(t.shape), str(t.dtype)[6:]) for k, t in meta.state_dict().items()}
+        stored = {k: (np.shape(v), str(getattr(v, "dtype", type(v).__name__))) for k, v in weights.items()}
+        if expected != stored:
+            diff = sorted(set(expected.items()) ^ set(stored.items()))[:4]
+            raise ModelFileError(f"the stored weights of {where} do not fit the network described "
+                                 f"by its parameters (first differences, name/shape/dtype: {diff})")
+        extra = sum(t.numel() for t in (*meta.parameters(), *meta.buffers())) - sum(
+            v.size for v in weights.values())
+        if extra > 2**24:
+            raise ModelFileError(f"{where} declares {extra} unsaved buffer elements")
+        with torch.random.fork_rng(devices=[]):
+            module = self._build_network()
+        module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+        return module.train(bool(training))
 
 
-# the keys each tagged JSON value has, exactly
-_TAG_KEYS = {
-    tag: {tag, *extra}
-    for tag, extra in {
-        "$tuple": (), "$dict": (), "$float": (), "$tensor": (), "$scalar": ("value",),
-        "$array": ("dtype",), "$str_array": ("dtype", "shape"), "$object_array": ("shape",),
-        "$device": (), "$torch_dtype": (), "$dtype": (), "$numpy_type": (), "$optimizer": (),
-        "$random_state": (), "$module": (), "$object": ("params", "attributes"),
-    }.items()
-}
+@contextlib.contextmanager
+def _counting_registrations(limit):
+    """Stop building a network past ``limit`` modules, parameters and buffers
+    (``num_layers=10**6`` makes millions of objects even on the meta device)."""
+    count, mod, thread = itertools.count(1), torch.nn.modules.module, threading.get_ident()
 
+    def hook(*_):  # the hooks are global: count only this thread's network
+        if threading.get_ident() == thread and next(count) > limit:
+            raise ModelFileError(f"the network has more than {limit} parts, more than its weights")
 
-def _hashable(key):
-    if isinstance(key, list):
-        raise ModelFileError("a dictionary key is a list")
-    return key
-
-
-def _numpy_dtype(spec):
-    if not isinstance(spec, str) or len(spec) > 16:
-        raise ModelFileError(f"invalid dtype {spec!r}")
+    hooks = [mod.register_module_module_registration_hook(hook),
+             mod.register_module_parameter_registration_hook(hook),
+             mod.register_module_buffer_registration_hook(hook)]
     try:
-        dtype = np.dtype(spec)
-    except TypeError:
-        raise ModelFileError(f"invalid dtype {spec!r}") from None
-    if dtype.kind == "V" or dtype.fields is not None:
-        raise ModelFileError(f"invalid dtype {spec!r}")
-    return dtype
+        yield
+    finally:
+        [h.remove() for h in hooks]
+
+
+def _numpy(t):
+    return t.detach().cpu().numpy()
+
+
+def _map(obj, kind, fn):
+    if isinstance(obj, kind):
+        return fn(obj)
+    if isinstance(obj, dict):
+        return {k: _map(v, kind, fn) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_map(v, kind, fn) for v in obj)
+    return obj
+
+
+def _optimizer(name):
+    cls = getattr(torch.optim, str(name), None)
+    if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+        raise ModelFileError(f"unknown optimizer {name!r}")
+    return cls
+
+
+def _short(exc):
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+
+
+def trusted_types():
+    """What :func:`load` trusts besides skops' defaults: skrnn's estimators
+    and transformers, for ``skops.io.load(path, trusted=trusted_types())``."""
+    from .preprocessing import SequencePadder, SequenceScaler, TimeSeriesWindower
+
+    names = {f"{c.__module__}.{c.__name__}" for c in (SequencePadder, SequenceScaler, TimeSeriesWindower)}
+    return sorted(_SKRNN_TYPES | names)
 
 
 # ------------------------------------------------------------------ save / load
-def _versions():
-    import sklearn
-
-    from . import __version__
-
-    return {
-        "skrnn": __version__,
-        "torch": torch.__version__,
-        "sklearn": sklearn.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-    }
+def _digest(members):
+    h = hashlib.sha256()
+    for name in sorted(members):
+        h.update(b"%s\0%d\0" % (name.encode(), len(members[name])) + members[name])
+    return h.hexdigest()
 
 
-def save(obj, path):
-    """Save a skrnn estimator, or a pipeline of supported steps, safely.
+def _signature(record, key):
+    key = key.encode() if isinstance(key, str) else bytes(key)
+    body = json.dumps({k: v for k, v in record.items() if k != "hmac_sha256"}, sort_keys=True)
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
-    Parameters
-    ----------
-    obj : estimator
-        A skrnn estimator (fitted or not), or a scikit-learn ``Pipeline``
-        whose steps are skrnn estimators/transformers or plain scikit-learn
-        scalers/encoders. Anything the format cannot store (a custom
-        optimizer class, a ``FunctionTransformer``'s function, ...) raises a
-        ``TypeError`` naming it; save such steps with pickle/joblib instead.
-    path : str, os.PathLike or writable binary file object
-        Destination. Files are written to a temporary name first and moved
-        into place, so a crash never leaves a half-written model.
 
-    See Also
-    --------
-    load : Read the file back; never executes code from it.
+def save(obj, path, *, key=None):
+    """Save a skrnn estimator, or a pipeline mixing skrnn and scikit-learn
+    steps, to ``path`` (str, path or binary file; replaced atomically).
+
+    Types :func:`load` would not trust (a custom optimizer class, a
+    ``FunctionTransformer``'s own function, ...) raise a ``TypeError`` naming
+    them. ``key`` (bytes or str) signs the file with HMAC-SHA256.
     """
-    if not _allowed_type(obj):
+    import skops.io as sio
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(obj, BaseEstimator):
+        raise TypeError(f"save stores skrnn estimators and scikit-learn pipelines of them; got "
+                        f"{type(obj).__module__}.{type(obj).__qualname__}.")
+    payload = sio.dumps(obj)
+    refused = sorted(set(sio.get_untrusted_types(data=payload)) - set(trusted_types()))
+    if refused:
         raise TypeError(
-            f"skrnn.persistence.save stores skrnn estimators and pipelines of supported "
-            f"steps; got {type(obj).__module__}.{type(obj).__qualname__}."
+            f"{refused} cannot be stored in a safe model file: loading them would mean importing "
+            "code named by the file. Replace them (a custom optimizer class: "
+            "est.set_params(optimizer='adam')), save the skrnn steps alone, or use pickle or "
+            "joblib for files you trust."
         )
-    enc = _Encoder()
-    root = enc.obj(obj, type(obj).__name__)
-    buf = io.BytesIO()
-    torch.save(enc.tensors, buf)
-    blob = buf.getvalue()
-    doc = {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "versions": _versions(),
-        "estimator": _qualname(type(obj)),
-        "tensors_sha256": hashlib.sha256(blob).hexdigest(),
-        "object": root,
-    }
-    manifest = json.dumps(doc, allow_nan=False, indent=1).encode("utf-8")
-
-    def write(fileobj):
-        with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.writestr(_MANIFEST, manifest)
-            zf.writestr(_TENSORS, blob)
-
+    try:
+        members = read_archive(payload, float("inf"))
+    except ModelFileError as exc:
+        raise TypeError(f"skrnn's model files cannot hold this object ({exc}); use pickle or "
+                        "joblib for files you trust.") from None
+    record = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "versions": _versions(),
+              "estimator": f"{type(obj).__module__}.{type(obj).__qualname__}", "sha256": _digest(members)}
+    if key is not None:
+        record["hmac_sha256"] = _signature(record, key)
+    blob = pack({**members, _RECORD: json.dumps(record, indent=1).encode()})
     if hasattr(path, "write"):
-        write(path)
+        path.write(blob)
         return
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".skrnn-", suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".skrnn-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, "wb") as f:
-            write(f)
+            f.write(blob)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -629,167 +236,94 @@ def save(obj, path):
         raise
 
 
-def _check_tensor_pickle(blob):
-    """Refuse a tensors.pt whose pickle stream references anything but tensor
-    storages. Pure parsing (``pickletools.genops``): nothing is executed."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
-            pickles = [n for n in zf.namelist() if n.endswith(".pkl")]
-            if len(pickles) != 1 or not pickles[0].endswith("/data.pkl"):
-                raise ModelFileError(f"unexpected members in {_TENSORS}: {pickles}")
-            stream = zf.read(pickles[0])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
-        raise ModelFileError(f"{_TENSORS} is not a valid tensor archive ({exc})") from None
-    try:
-        for op, arg, _ in pickletools.genops(stream):
-            if op.name in _FORBIDDEN_OPCODES:
-                raise ModelFileError(f"{_TENSORS} contains the pickle opcode {op.name}")
-            if op.name == "GLOBAL":
-                module, _, name = str(arg).partition(" ")
-                if (module, name) in _ALLOWED_GLOBALS:
-                    continue
-                attr = getattr(torch, name, None) if module == "torch" else None
-                if isinstance(attr, torch.dtype) or (
-                    isinstance(attr, type) and name.endswith("Storage")
-                ):
-                    continue
-                raise ModelFileError(
-                    f"{_TENSORS} references {module}.{name}, which is not tensor data"
-                )
-    except ValueError as exc:
-        if isinstance(exc, ModelFileError):
-            raise
-        raise ModelFileError(f"{_TENSORS} holds a malformed pickle stream ({exc})") from None
+def _versions():
+    import sklearn
+    import skops
 
-
-def _read_archive(file):
-    try:
-        zf = zipfile.ZipFile(file)
-    except zipfile.BadZipFile:
-        raise ModelFileError(
-            "not a skrnn model file (it is not a zip archive, or it is truncated)"
-        ) from None
-    with zf:
-        infos = zf.infolist()
-        names = [i.filename for i in infos]
-        if sorted(names) != sorted([_MANIFEST, _TENSORS]):
-            raise ModelFileError(
-                f"unexpected archive members {names}; a skrnn model file holds exactly "
-                f"{_MANIFEST!r} and {_TENSORS!r}"
-            )
-        info = zf.getinfo(_MANIFEST)
-        if info.file_size > _MAX_MANIFEST_BYTES:
-            raise ModelFileError(f"{_MANIFEST} is implausibly large ({info.file_size} bytes)")
-        try:
-            manifest = zf.read(_MANIFEST)
-            blob = zf.read(_TENSORS)
-        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-            raise ModelFileError(f"the archive is corrupted or truncated ({exc})") from None
-    return manifest, blob
-
-
-def _reject_constant(name):
-    raise ModelFileError(f"{_MANIFEST} contains the non-standard JSON value {name}")
-
-
-def _parse_manifest(manifest):
-    try:
-        doc = json.loads(manifest.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ModelFileError(f"{_MANIFEST} is not valid JSON ({type(exc).__name__}: {exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise ModelFileError(f"{_MANIFEST} does not describe a skrnn model")
-    version = doc.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"invalid format_version {version!r}")
-    if version > FORMAT_VERSION:
-        saved = doc.get("versions", {}).get("skrnn", "a newer version")
-        raise ModelFileError(
-            f"the file uses model format version {version}, written by skrnn {saved}; "
-            f"this skrnn reads format version {FORMAT_VERSION} and older. Upgrade skrnn "
-            "to load it."
-        )
-    return doc
-
-
-def _load_tensors(blob, expected_sha):
-    if hashlib.sha256(blob).hexdigest() != expected_sha:
-        raise ModelFileError(
-            f"{_TENSORS} does not match the checksum recorded in {_MANIFEST}: the file "
-            "was corrupted or modified after it was saved"
-        )
-    _check_tensor_pickle(blob)
-    try:
-        tensors = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any failure here means a bad file
-        raise ModelFileError(
-            f"{_TENSORS} could not be read as plain tensors ({type(exc).__name__}: "
-            f"{str(exc)[:300]})"
-        ) from None
-    if not isinstance(tensors, dict) or not all(
-        isinstance(k, str) and type(v) is torch.Tensor for k, v in tensors.items()
-    ):
-        raise ModelFileError(f"{_TENSORS} is not a flat mapping of names to tensors")
-    return tensors
-
-
-def load(path):
-    """Load an estimator saved with ``save``, without running code from the file.
-
-    Only the JSON document and plain tensors are read; classes come from
-    skrnn's allowlist. Weights are mapped to the CPU, so a model saved on a
-    GPU machine loads anywhere (move it with ``set_params(device=...)``;
-    prediction falls back to the CPU with a warning when CUDA is missing).
-
-    Parameters
-    ----------
-    path : str, os.PathLike or readable binary file object
-        A file written by ``estimator.save`` or :func:`skrnn.persistence.save`.
-
-    Returns
-    -------
-    estimator : object
-        The estimator (or pipeline) as it was saved.
-
-    Raises
-    ------
-    ModelFileError
-        A ``ValueError`` for files that are not skrnn models, are truncated,
-        corrupted or tampered with, or use a newer format version.
-    """
-    source = path if hasattr(path, "read") else os.fspath(path)
-    try:
-        manifest, blob = _read_archive(source)
-        doc = _parse_manifest(manifest)
-        tensors = _load_tensors(blob, doc.get("tensors_sha256"))
-        root = doc.get("object")
-        if not isinstance(root, dict) or "$object" not in root:
-            raise ModelFileError(f"{_MANIFEST} holds no estimator")
-        saved_versions = doc.get("versions") if isinstance(doc.get("versions"), dict) else {}
-        obj = _Decoder(tensors).decode(root)
-    except ModelFileError as exc:
-        raise ModelFileError(f"Cannot load {_describe(path)}: {exc}.") from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
-        # anything else a malformed document can trigger while decoding
-        raise ModelFileError(
-            f"Cannot load {_describe(path)}: the model document is malformed "
-            f"({type(exc).__name__}: {str(exc)[:300]})."
-        ) from None
-    _warn_versions(saved_versions, path)
-    return obj
-
-
-def _describe(path):
-    return repr(os.fspath(path)) if not hasattr(path, "read") else "the model file"
-
-
-def _warn_versions(saved, path):
     from . import __version__
 
-    if saved.get("skrnn") not in (None, __version__):
-        warnings.warn(
-            f"{_describe(path)} was saved with skrnn {saved.get('skrnn')} and is loaded "
-            f"with skrnn {__version__}; check its predictions before relying on them.",
-            UserWarning,
-            stacklevel=3,
+    return {"skrnn": __version__, "skops": skops.__version__, "torch": torch.__version__,
+            "sklearn": sklearn.__version__, "numpy": np.__version__, "python": platform.python_version()}
+
+
+def _read(path, max_bytes, where):
+    too_big = False
+    if hasattr(path, "read"):
+        data = path.read(max_bytes + 1)
+    else:
+        with open(path, "rb") as f:
+            too_big = os.fstat(f.fileno()).st_size > max_bytes
+            data = b"" if too_big else f.read(max_bytes + 1)
+    if too_big or len(data) > max_bytes:
+        raise ModelFileError(f"Cannot load {where}: it is larger than max_bytes={max_bytes}.")
+    return bytes(data)
+
+
+def _check_record(members, key):
+    if set(members) == {_RECORD, "tensors.pt"}:
+        raise ModelFileError(
+            "it uses skrnn's model format version 1 (a torch pickle of the weights), which this "
+            "version does not read. Convert it where it was saved: with that skrnn version, "
+            "pickle.dump(skrnn.load(path), f) to a file you keep, then here pickle.load(f).save(path)"
         )
+    if _RECORD not in members or "schema.json" not in members:
+        raise ModelFileError(f"not a skrnn model file (no {_RECORD}; a plain skops file opens with "
+                             "skops.io.load(path, trusted=...))")
+    record = parse_json(members.pop(_RECORD), _RECORD)
+    if not isinstance(record, dict) or record.get("format") != FORMAT_NAME or not isinstance(
+            record.get("versions", {}), dict):
+        raise ModelFileError(f"{_RECORD} does not describe a skrnn model")
+    version = record.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 2:
+        raise ModelFileError(f"invalid format_version {version!r}")
+    if version > FORMAT_VERSION:
+        saved = record.get("versions", {}).get("skrnn", "a newer version")
+        raise ModelFileError(f"the file uses model format version {version}, written by skrnn "
+                             f"{saved}; this skrnn reads version {FORMAT_VERSION}. Upgrade skrnn to load it")
+    if record.get("sha256") != _digest(members):
+        raise ModelFileError("the members do not match the checksum recorded in skrnn.json: the "
+                             "file was corrupted or modified after it was saved")
+    if key is not None and not hmac.compare_digest(str(record.get("hmac_sha256")), _signature(record, key)):
+        raise ModelFileError("its signature is missing or does not match the key (not signed with "
+                             "this key, or modified after signing)")
+    return record
+
+
+def load(path, *, key=None, max_bytes=MAX_BYTES):
+    """Load an estimator saved with :func:`save`, without running code from it.
+
+    ``path`` is a str, path or binary file. With ``key`` (bytes or str) the
+    file must carry an HMAC-SHA256 signature made with it. ``max_bytes`` caps
+    the file and its inflated members. Weights load onto the CPU. Raises
+    :class:`ModelFileError` (a ``ValueError``) for files that are not skrnn
+    models, truncated, corrupted, tampered with, over a cap, badly signed or of
+    another format version.
+    """
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    where = repr(os.fspath(path)) if not hasattr(path, "read") else "the model file"
+    data = _read(path, max_bytes, where)
+    try:
+        members = read_archive(data, max_bytes)
+        record = _check_record(members, key)
+        schema = parse_json(members["schema.json"], "schema.json")
+        if check_schema(schema) != set(members) - {"schema.json"}:
+            raise ModelFileError("the archive members do not match the arrays its schema refers to")
+        for name in sorted(set(members) - {"schema.json"}):
+            check_npy(members[name], name)
+        members["schema.json"] = json.dumps(schema).encode()
+        obj = sio.loads(pack(members), trusted=trusted_types())
+    except UntrustedTypesFoundException as exc:
+        raise ModelFileError(f"Cannot load {where}: it holds types skrnn does not load ({exc})") from None
+    except ModelFileError as exc:
+        raise ModelFileError(f"Cannot load {where}: {exc}.") from None
+    except Exception as exc:  # anything a malformed document can trigger in skops
+        raise ModelFileError(f"Cannot load {where}: the model document is malformed ({_short(exc)}).") from None
+    saved = record.get("versions", {}).get("skrnn")
+    from . import __version__
+
+    if saved not in (None, __version__):
+        warnings.warn(f"{where} was saved with skrnn {saved} and is loaded with skrnn {__version__}; "
+                      "check its predictions before relying on them.", UserWarning, stacklevel=2)
+    return obj

@@ -14,86 +14,21 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn import get_config
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    OneToOneFeatureMixin,
-    TransformerMixin,
-)
-from ._compat import Interval, StrOptions
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import validate_sequences
-from ._compat import validate_data
-from ._data import Sequences, _is_ragged_container, _ragged_positions, pad_values, to_sequences
+from ._compat import Interval, StrOptions
+from ._data import Sequences, _ragged_positions, pad_values, to_sequences
+from ._transformer_base import _SequenceTransformer
+from ._window_scaling import WindowScaledRegressor
+from ._windower import TimeSeriesWindower
 
-__all__ = ["SequencePadder", "SequenceScaler", "TimeSeriesWindower"]
+__all__ = ["SequencePadder", "SequenceScaler", "TimeSeriesWindower", "WindowScaledRegressor"]
 
-_OUTPUTS = {"default", "pandas"}
-
-
-class _SequenceTransformer(TransformerMixin, BaseEstimator):
-    """Shared plumbing: reading sequences and ``set_output`` for 2-D output.
-
-    sklearn's automatic output wrapping assumes 2-D output; these
-    transformers return 3-D arrays or lists as well, so they wrap 2-D output
-    themselves and leave other output as it is.
-    """
-
-    def __init_subclass__(cls, **kwargs):
-        kwargs.setdefault("auto_wrap_output_keys", None)
-        super().__init_subclass__(**kwargs)
-
-    def set_output(self, *, transform=None):
-        """Set the container of 2-D output.
-
-        Parameters
-        ----------
-        transform : {'default', 'pandas'} or None, default=None
-            ``'pandas'`` returns 2-D output as a DataFrame whose columns are
-            :meth:`get_feature_names_out`; 3-D and ragged output cannot be a
-            table and stays a numpy array / list. ``None`` leaves the
-            configuration unchanged.
-
-        Returns
-        -------
-        self : estimator
-        """
-        if transform is None:
-            return self
-        if transform not in _OUTPUTS:
-            raise ValueError(
-                f"transform must be one of {sorted(_OUTPUTS)} or None; got {transform!r}."
-            )
-        self._sklearn_output_config = {"transform": transform}
-        return self
-
-    def _wrap_output(self, out, X):
-        """Return 2-D ``out`` as a DataFrame when pandas output is configured."""
-        config = getattr(self, "_sklearn_output_config", {})
-        container = config.get("transform", get_config()["transform_output"])
-        if container != "pandas" or not isinstance(out, np.ndarray) or out.ndim != 2:
-            return out
-        index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
-        return pd.DataFrame(out, index=index, columns=self.get_feature_names_out())
-
-    def _read_sequences(self, X, *, reset, mask_value=np.nan, name="X"):
-        """Validate sequence input as the estimators do, keeping float64.
-
-        A 2-D table follows sklearn's conventions (``n_features_in_`` and
-        ``feature_names_in_`` describe its columns); 3-D and ragged input
-        count features per step.
-        """
-        return validate_sequences(
-            self, X, reset=reset, mask_value=mask_value, dtype=np.float64, name=name
-        )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # all-NaN steps at either end of a sequence are padding
-        tags.input_tags.allow_nan = True
-        return tags
+# The public home of the classes defined in private modules: pickles, the safe
+# model format and the docs name them skrnn.preprocessing.<class>.
+TimeSeriesWindower.__module__ = __name__
+WindowScaledRegressor.__module__ = __name__
 
 
 def _univariate_input(X, seqs):
@@ -181,7 +116,14 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         "value": [Real],
     }
 
-    def __init__(self, *, maxlen=None, padding="post", truncating="post", value=np.nan):
+    def __init__(
+        self,
+        *,
+        maxlen: int | None = None,
+        padding: str = "post",
+        truncating: str = "post",
+        value: float = np.nan,
+    ) -> None:
         self.maxlen = maxlen
         self.padding = padding
         self.truncating = truncating
@@ -329,7 +271,9 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         "mask_value": [Real, None],
     }
 
-    def __init__(self, *, with_mean=True, with_std=True, mask_value=np.nan):
+    def __init__(
+        self, *, with_mean: bool = True, with_std: bool = True, mask_value: float | None = np.nan
+    ) -> None:
         self.with_mean = with_mean
         self.with_std = with_std
         self.mask_value = mask_value
@@ -410,140 +354,3 @@ def _safe_scale(std, mean):
     """Replace (numerically) zero standard deviations by 1."""
     tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
     return np.where(std < tiny, 1.0, std)
-
-
-class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
-    """One window of the recent past per row of a time-indexed table.
-
-    Row ``t`` of ``X`` becomes the sequence of rows ``t - window + 1 .. t``,
-    so the number of rows is preserved and targets ``y`` stay aligned (for
-    example ``y`` = the value ``h`` steps after ``t``, see
-    :func:`skrnn.forecasting.make_horizon_targets`). The first
-    ``window - 1`` rows have less history: their windows start with padding
-    steps filled with ``value``, which the estimators' default
-    ``mask_value=np.nan`` reads as shorter sequences. So
-    ``make_pipeline(TimeSeriesWindower(window=12), RNNRegressor())`` works
-    with ``Pipeline``, ``TimeSeriesSplit`` and ``GridSearchCV`` unchanged.
-
-    Parameters
-    ----------
-    window : int
-        Number of time steps in each window (the row itself included).
-    value : float, default=np.nan
-        Fill value of the padding steps of the first ``window - 1`` windows;
-        use the same value as the estimator's ``mask_value``.
-
-    Attributes
-    ----------
-    n_features_in_ : int
-        Columns of ``X`` (target and exogenous features).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Defined when ``X`` was a DataFrame (or a named Series).
-
-    See Also
-    --------
-    skrnn.forecasting.make_horizon_targets : Targets ``h`` steps ahead.
-
-    Notes
-    -----
-    Rows must be in time order with no missing values. Each window depends
-    on the rows before it, so transforming a slice of a series gives shorter
-    windows at the slice's start than transforming the whole series.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skrnn import TimeSeriesWindower
-    >>> s = pd.Series([1., 2., 3., 4.], name="y")
-    >>> TimeSeriesWindower(window=2).fit_transform(s)[:, :, 0]
-    array([[nan,  1.],
-           [ 1.,  2.],
-           [ 2.,  3.],
-           [ 3.,  4.]])
-    """
-
-    _parameter_constraints = {
-        "window": [Interval(Integral, 1, None, closed="left")],
-        "value": [Real],
-    }
-
-    def __init__(self, *, window, value=np.nan):
-        self.window = window
-        self.value = value
-
-    def fit(self, X, y=None):
-        """Record the columns of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame, Series or array-like of shape (n_timesteps, n_features)
-            Time-ordered table, one row per time step.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : TimeSeriesWindower
-        """
-        self._validate_params()
-        self._validate_table(X, reset=True)
-        return self
-
-    def transform(self, X):
-        """Build the window that ends at each row.
-
-        Parameters
-        ----------
-        X : DataFrame, Series or array-like of shape (n_timesteps, n_features)
-            Time-ordered table with the columns seen in :meth:`fit`.
-
-        Returns
-        -------
-        windows : ndarray of shape (n_timesteps, window, n_features)
-            ``windows[t, -1]`` is row ``t``; steps before the table's first
-            row are ``value``.
-        """
-        check_is_fitted(self, "n_features_in_")
-        table = self._validate_table(X, reset=False)
-        padded = np.full((table.shape[0] + self.window - 1, table.shape[1]), self.value)
-        padded[self.window - 1 :] = table
-        windows = np.lib.stride_tricks.sliding_window_view(padded, self.window, axis=0)
-        return np.ascontiguousarray(windows.transpose(0, 2, 1))
-
-    def inverse_transform(self, X):
-        """Recover the table from its windows (the last step of each).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_timesteps, window, n_features)
-
-        Returns
-        -------
-        table : ndarray of shape (n_timesteps, n_features)
-            A DataFrame with ``set_output(transform="pandas")``.
-        """
-        check_is_fitted(self, "n_features_in_")
-        windows = np.asarray(X, dtype=np.float64)
-        if windows.ndim != 3 or windows.shape[2] != self.n_features_in_:
-            raise ValueError(
-                f"Expected windows of shape (n_timesteps, window, {self.n_features_in_}); "
-                f"got shape {windows.shape}."
-            )
-        return self._wrap_output(windows[:, -1, :].copy(), None)
-
-    def _validate_table(self, X, *, reset):
-        if isinstance(X, pd.Series):
-            X = X.to_frame()
-        elif _is_ragged_container(X) or getattr(X, "ndim", None) == 3:
-            raise ValueError(
-                "TimeSeriesWindower expects one time-ordered table (n_timesteps, "
-                "n_features); got a 3-D array or a list of sequences. Pass the series "
-                "itself (a DataFrame, Series or 2-D array): the windower builds the "
-                "sequences."
-            )
-        return validate_data(self, X, reset=reset, dtype=np.float64)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags

@@ -1,15 +1,53 @@
 """RNNRegressor: sequence regression, many-to-one and many-to-many."""
 
+from __future__ import annotations
+
+from typing import Optional
+
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseRNN, extend_init
-from ._data import align_step_targets, pad_values
+from ._base import (
+    BaseRNN,
+    Cell,
+    DeviceSpec,
+    Nonlinearity,
+    OptimizerSpec,
+    PoolingKind,
+    RandomState,
+    store_params,
+)
+from ._compat import _fit_context
+from ._data import align_step_targets
+from ._docstrings import fill_parameters
+from ._tasks import RegressionTask
 
 
-@extend_init(return_sequences=False)
+@fill_parameters(
+    overrides={
+        "pooling": (
+            "{'last', 'mean', 'max', 'attention'}, default='last'",
+            "How per-step outputs become one vector per sequence, over real steps "
+            "only (``'last'``: each sequence's own last step, and step 0 of the "
+            "backward direction). Ignored when ``return_sequences=True``.",
+        ),
+        "early_stopping": (
+            "bool, default=False",
+            "Hold out ``validation_fraction`` of the data, stop when its R^2 "
+            "stops improving and restore the best weights.",
+        ),
+    },
+    extra={
+        "return_sequences": (
+            "bool, default=False",
+            "Predict one output per real time step. ``y`` then has ``X``'s layout: "
+            "a list of ``(T_i,)`` / ``(T_i, n_outputs)`` arrays for ragged ``X``, "
+            "an array ``(n_samples, n_timesteps[, n_outputs])`` for array ``X``.",
+        ),
+    },
+)
 class RNNRegressor(RegressorMixin, BaseRNN):
     """Recurrent neural network regressor for sequences.
 
@@ -20,41 +58,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
 
     Parameters
     ----------
-    cell : {'lstm', 'gru', 'rnn'}, default='lstm'
-    hidden_size : int, default=64
-    num_layers : int, default=1
-    bidirectional : bool, default=False
-    dropout : float, default=0.0
-    nonlinearity : {'tanh', 'relu'}, default='tanh'
-    embedding_dim : int, default=None
-    mask_value : float or None, default=np.nan
-    pooling : {'last', 'mean', 'max', 'attention'}, default='last'
-        Ignored when ``return_sequences=True``.
-    optimizer : {'adam', 'sgd', 'rmsprop'} or torch.optim.Optimizer subclass, \
-            default='adam'
-    learning_rate_init : float, default=1e-3
-    alpha : float, default=0.0
-    batch_size : int, default=32
-    max_iter : int, default=100
-    shuffle : bool, default=True
-    clip_grad_norm : float or None, default=1.0
-    tbptt_steps : int, default=None
-    early_stopping : bool, default=False
-        Stop when the R^2 of a held-out ``validation_fraction`` stops
-        improving, restoring the best weights.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    tol : float, default=1e-4
-    device : {'auto', 'cpu', 'cuda'} or torch.device, default='auto'
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-    warm_start : bool, default=False
-    return_sequences : bool, default=False
-        Predict one output per real time step. ``y`` then has ``X``'s layout:
-        a list of ``(T_i,)`` / ``(T_i, n_outputs)`` arrays for ragged ``X``,
-        an array ``(n_samples, n_timesteps[, n_outputs])`` for array ``X``.
-
-    The parameters shared with :class:`RNNClassifier` are documented there.
+    {parameters}
 
     Attributes
     ----------
@@ -81,12 +85,45 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     """
 
     _parameter_constraints = {**BaseRNN._parameter_constraints, "return_sequences": ["boolean"]}
-    _loss = "mse"
+    _task = RegressionTask()
+
+    def __init__(
+        self,
+        *,
+        cell: Cell = "lstm",
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        nonlinearity: Nonlinearity = "tanh",
+        embedding_dim: Optional[int] = None,
+        mask_value: Optional[float] = np.nan,
+        pooling: PoolingKind = "last",
+        optimizer: OptimizerSpec = "adam",
+        learning_rate_init: float = 1e-3,
+        alpha: float = 0.0,
+        batch_size: int = 32,
+        max_iter: int = 100,
+        shuffle: bool = True,
+        clip_grad_norm: Optional[float] = 1.0,
+        tbptt_steps: Optional[int] = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        device: DeviceSpec = "auto",
+        random_state: RandomState = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        return_sequences: bool = False,
+    ) -> None:
+        store_params(self, locals())
 
     @property
     def _return_sequences(self):
         return self.return_sequences
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, sequence_lengths=None):
         """Fit the network.
 
@@ -103,9 +140,9 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         -------
         self : RNNRegressor
         """
-        self._validate_params()
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, sequence_lengths=None):
         """Run one epoch over ``(X, y)``, continuing from the current weights.
 
@@ -113,35 +150,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         -------
         self : RNNRegressor
         """
-        if not hasattr(self, "module_"):
-            self._validate_params()
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
-
-    def _encode_targets(self, y, seqs, first, classes=None):
-        if self.return_sequences:
-            values, one_d = align_step_targets(y, seqs)
-        else:
-            y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
-            if y.ndim not in (1, 2):
-                raise ValueError(f"y must be 1-D or 2-D (n_samples, n_outputs); got shape {y.shape}.")
-            if len(y) != seqs.n_samples:
-                raise ValueError(f"y has {len(y)} rows but X has {seqs.n_samples} sequences.")
-            one_d = y.ndim == 1
-            values = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)
-        if not np.isfinite(values).all():
-            raise ValueError(
-                "y holds values beyond the float32 range the network computes in "
-                "(|y| > 3.4e38); rescale the targets (e.g. TransformedTargetRegressor)."
-            )
-        if first:
-            self.n_outputs_ = values.shape[1]
-            self._y_one_d = one_d
-        elif values.shape[1] != self.n_outputs_:
-            raise ValueError(f"y has {values.shape[1]} outputs; the model was fitted with {self.n_outputs_}.")
-        return values, self.n_outputs_
-
-    def _validation_score(self, outputs, targets):
-        return float(r2_score(targets, outputs))
 
     def predict(self, X, sequence_lengths=None):
         """Predict targets.
@@ -159,15 +168,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
             ``(T_i, n_outputs)`` arrays for ragged ``X``, otherwise an array
             ``(n_samples, n_timesteps[, n_outputs])`` with NaN at padding steps.
         """
-        check_is_fitted(self, "module_")
-        out, seqs = self._forward(X, sequence_lengths)
-        out = out.astype(np.float64)
-        if self.return_sequences:
-            out = pad_values(out, seqs)
-            if self._y_one_d:
-                out = [o[:, 0] for o in out] if isinstance(out, list) else out[..., 0]
-            return out
-        return out[:, 0] if self._y_one_d else out
+        return self._predict(X, sequence_lengths)
 
     def score(self, X, y, sample_weight=None, sequence_lengths=None):
         """R^2 of the prediction (over all real steps with ``return_sequences``)."""

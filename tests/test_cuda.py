@@ -1,7 +1,7 @@
-"""device='cuda': training and prediction on a GPU with the packed cuDNN path,
-the same function as the CPU's padded kernel, and GPU-trained models that
-predict on a CPU-only machine after pickle and after save/load. Skipped
-without CUDA."""
+"""device='cuda': training and prediction on a GPU with the padded kernel,
+the same function as torch's packed cuDNN sequences and as the CPU, and
+GPU-trained models that predict on a CPU-only machine after pickle and after
+save/load. Skipped without CUDA."""
 
 import os
 import pickle
@@ -13,10 +13,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 
-import skrnn._base
+from conftest import fit_quietly, ragged_sequences
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn._modules import SequenceNet
 
@@ -24,20 +22,13 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is n
 
 
 def _ragged(n, seed, F=3, lo=2, hi=40):
-    rng = np.random.RandomState(seed)
-    return [rng.normal(size=(rng.randint(lo, hi), F)).astype(np.float32) for _ in range(n)]
-
-
-def _fit(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y)
+    return ragged_sequences(n, F, seed, lo, hi, dtype=np.float32)
 
 
 @pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return (X.reshape(-1, 8, 8) / 16.0).astype(np.float32), y
+def digits(digits_sequences):
+    X, y = digits_sequences
+    return X.astype(np.float32), y
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +36,7 @@ def gpu_clf(digits):
     X, y = digits
     clf = RNNClassifier(hidden_size=32, max_iter=15, batch_size=64, device="cuda",
                         random_state=0)
-    return _fit(clf, X[:1200], y[:1200])
+    return fit_quietly(clf, X[:1200], y[:1200])
 
 
 def test_fit_predict_on_cuda(gpu_clf, digits):
@@ -59,26 +50,20 @@ def test_fit_predict_on_cuda(gpu_clf, digits):
     assert gpu_clf.loss_curve_[-1] < gpu_clf.loss_curve_[0]
 
 
-def test_cuda_fit_is_seeded_and_uses_the_padded_kernel(monkeypatch):
-    """CUDA runs the length-grouped padded kernel (measured faster than
-    packing there too), and the GPU fit is seeded (identical reruns, the
-    global torch RNG untouched)."""
-    calls = []
-    real = skrnn._base._use_packing
-    monkeypatch.setattr(skrnn._base, "_use_packing", lambda d: calls.append(real(d)) or real(d))
+def test_cuda_fit_is_seeded():
+    """The GPU fit is seeded: identical reruns, the global torch RNG untouched."""
     X = _ragged(64, 0)
     y = np.array([int(s[:, 0].mean() > 0) for s in X])
     state = torch.cuda.get_rng_state()
-    a = _fit(RNNClassifier(hidden_size=8, max_iter=3, device="cuda", random_state=1), X, y)
-    b = _fit(RNNClassifier(hidden_size=8, max_iter=3, device="cuda", random_state=1), X, y)
-    assert calls and not any(calls)
+    a = fit_quietly(RNNClassifier(hidden_size=8, max_iter=3, device="cuda", random_state=1), X, y)
+    b = fit_quietly(RNNClassifier(hidden_size=8, max_iter=3, device="cuda", random_state=1), X, y)
     assert torch.equal(torch.cuda.get_rng_state(), state)
     np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-4)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_cuda_packed_equals_cpu_padded(cell, bidirectional):
+def test_cuda_padded_kernel_equals_packed_and_cpu(cell, bidirectional, packed_reference):
     torch.manual_seed(0)
     net = SequenceNet(3, 4, cell=cell, hidden_size=16, num_layers=2,
                       bidirectional=bidirectional, pooling="mean").eval()
@@ -88,24 +73,25 @@ def test_cuda_packed_equals_cpu_padded(cell, bidirectional):
     x = torch.randn(17, 30, 3, generator=g)
     x[torch.arange(30) >= lengths.unsqueeze(1)] = 1e3  # filler must never be read
     with torch.no_grad():
-        cpu = net(x, lengths, packed=False)
+        cpu = net(x, lengths)
         gpu = net.cuda()
-        packed = gpu(x.cuda(), lengths.cuda(), packed=True).cpu()
-        padded = gpu(x.cuda(), lengths.cuda(), packed=False).cpu()
+        padded = gpu(x.cuda(), lengths.cuda()).cpu()
+        steps, _ = gpu.encoder(x.cuda(), lengths.cuda())
+        packed = packed_reference(gpu.encoder, x.cuda(), lengths.cuda())
     # cuDNN may run the recurrent matmuls in TF32 (about 3 decimal digits);
     # reading the 1e3 filler would be off by far more
-    torch.testing.assert_close(packed, cpu, rtol=1e-2, atol=5e-3)
     torch.testing.assert_close(padded, cpu, rtol=1e-2, atol=5e-3)
+    real = (torch.arange(30) < lengths.unsqueeze(1)).cuda()
+    torch.testing.assert_close(steps[real].cpu(), packed[real].cpu(), rtol=1e-2, atol=5e-3)
 
 
-def test_estimator_packed_equals_padded_on_cuda(gpu_clf, digits, monkeypatch):
+def test_estimator_predicts_the_same_on_cuda_and_cpu(gpu_clf, digits):
     X, _ = digits
     ragged = [x[: 3 + i % 6] for i, x in enumerate(X[1200:1400])]
-    padded = gpu_clf.predict_proba(ragged)
-    monkeypatch.setattr(skrnn._base, "_use_packing", lambda device: True)
-    packed = gpu_clf.predict_proba(ragged)
+    on_gpu = gpu_clf.predict_proba(ragged)
+    on_cpu = pickle.loads(pickle.dumps(gpu_clf)).set_params(device="cpu").predict_proba(ragged)
     # cuDNN may use TF32 for the recurrent matmuls
-    np.testing.assert_allclose(packed, padded, atol=2e-3)
+    np.testing.assert_allclose(on_gpu, on_cpu, atol=2e-3)
 
 
 def test_gpu_model_predicts_on_cpu_after_pickle(gpu_clf, digits):
@@ -127,7 +113,7 @@ def test_gpu_models_load_on_a_machine_without_cuda(gpu_clf, digits, tmp_path):
     """A fresh interpreter that sees no GPU reads the pickle and the
     save() file and predicts on its CPU."""
     X, _ = digits
-    reg = _fit(RNNRegressor(hidden_size=8, max_iter=3, device="cuda", random_state=0),
+    reg = fit_quietly(RNNRegressor(hidden_size=8, max_iter=3, device="cuda", random_state=0),
                _ragged(60, 1), np.arange(60, dtype=float))
     with open(tmp_path / "clf.pkl", "wb") as f:
         pickle.dump(gpu_clf, f)

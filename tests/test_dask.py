@@ -6,27 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV
 
-from skrnn import RNNClassifier
 
 distributed = pytest.importorskip("distributed")
 joblib = pytest.importorskip("joblib")
-
-GRID = {"cell": ["lstm", "gru"], "learning_rate_init": [3e-3, 1e-2]}
-
-
-def _search(n_jobs):
-    est = RNNClassifier(hidden_size=8, max_iter=2, batch_size=32, device="cpu", random_state=0)
-    return GridSearchCV(est, GRID, cv=2, n_jobs=n_jobs)
-
-
-def _data(n=150):
-    X, y = load_digits(return_X_y=True)
-    return X[:n].reshape(-1, 8, 8) / 16.0, y[:n]
-
 
 @pytest.fixture(scope="module")
 def client():
@@ -42,31 +26,21 @@ def client():
         cluster.close()
 
 
-@pytest.fixture
-def one_thread():
-    """Local fits on one torch thread, like the workers (fast on a busy machine)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _torch_threads():
     import torch
 
     return torch.get_num_threads()
 
 
-def test_grid_search_on_dask_equals_local(client, one_thread):
-    X, y = _data()
+def test_grid_search_on_dask_equals_local(client, one_thread, digits_sequences,
+                                          small_grid_search):
+    X, y = (a[:150] for a in digits_sequences)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        local = _search(1).fit(X, y)
+        local = small_grid_search(1).fit(X, y)
         with distributed.get_task_stream(client) as stream:
             with joblib.parallel_config(backend="dask"):
-                remote = _search(-1).fit(X, y)
+                remote = small_grid_search(-1).fit(X, y)
 
     # the candidate fits really ran on the cluster's two workers
     assert len(stream.data) >= len(local.cv_results_["params"]) * 2

@@ -6,21 +6,12 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+from conftest import TINY
+from conftest import ragged_labelled as ragged_data
 from skrnn import RNNClassifier, RNNRegressor
-
-TINY = dict(hidden_size=8, max_iter=3, random_state=0, device="cpu")
-
-
-def ragged_data(n=40, F=3, seed=0, lo=2, hi=12):
-    rng = np.random.RandomState(seed)
-    X = [rng.normal(size=(rng.randint(lo, hi), F)) for _ in range(n)]
-    y = np.array([int(x[:, 0].mean() > 0) for x in X])
-    return X, y
-
 
 def paddings(X, value=np.nan):
     """The same sequences post-padded, pre-padded, and zero-padded + lengths."""
@@ -35,9 +26,8 @@ def paddings(X, value=np.nan):
 
 
 @pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    X = X.reshape(-1, 8, 8) / 16.0
+def digits(digits_sequences):
+    X, y = digits_sequences
     return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
 
 

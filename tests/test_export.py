@@ -10,9 +10,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 
+from conftest import fit_quietly, ragged_sequences
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn.export import export_onnx, export_torchscript
 
@@ -27,22 +26,15 @@ def _nan_pad(seqs):
 
 
 def _ragged(n, seed, F=3, lo=2, hi=15):
-    rng = np.random.RandomState(seed)
-    return [rng.normal(size=(rng.randint(lo, hi), F)).astype(np.float32) for _ in range(n)]
-
-
-def _fit(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y)
+    return ragged_sequences(n, F, seed, lo, hi, dtype=np.float32)
 
 
 @pytest.fixture(scope="module")
-def digits_clf():
-    X, y = load_digits(return_X_y=True)
-    X = (X[:300].reshape(-1, 8, 8) / 16.0).astype(np.float32)
+def digits_clf(digits_sequences):
+    X, y = digits_sequences
+    X = X[:300].astype(np.float32)
     clf = RNNClassifier(hidden_size=16, max_iter=2, device="cpu", random_state=0)
-    return _fit(clf, X, y[:300]), X
+    return fit_quietly(clf, X, y[:300]), X
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +47,7 @@ def ragged_clf():
         cell="gru", hidden_size=8, num_layers=2, bidirectional=True, pooling="mean",
         max_iter=2, device="cpu", random_state=0,
     )
-    return _fit(clf, X, y), X
+    return fit_quietly(clf, X, y), X
 
 
 def _onnx_runner(path):
@@ -127,7 +119,7 @@ def test_regressor_per_step_and_pooled(fmt, tmp_path):
     export, runner, name = fmt
     X = _ragged(60, 4, F=2)
     y_seq = [np.cumsum(s[:, 0]) for s in X]
-    reg = _fit(RNNRegressor(hidden_size=8, max_iter=2, return_sequences=True, device="cpu",
+    reg = fit_quietly(RNNRegressor(hidden_size=8, max_iter=2, return_sequences=True, device="cpu",
                             random_state=0), X, y_seq)
     export(reg, tmp_path / name)
     run, meta = runner(tmp_path / name)
@@ -142,7 +134,7 @@ def test_regressor_per_step_and_pooled(fmt, tmp_path):
         assert np.isnan(out[i, n:]).all()
 
     y = np.stack([[s[:, 0].sum(), s[:, 1].max()] for s in X])
-    reg = _fit(RNNRegressor(hidden_size=8, max_iter=2, pooling="attention", device="cpu",
+    reg = fit_quietly(RNNRegressor(hidden_size=8, max_iter=2, pooling="attention", device="cpu",
                             random_state=0), X, y)
     export(reg, tmp_path / name)
     run, _ = runner(tmp_path / name)
@@ -154,7 +146,7 @@ def test_token_ids(fmt, tmp_path):
     rng = np.random.RandomState(0)
     X = [rng.randint(0, 10, size=(rng.randint(2, 9), 1)) for _ in range(60)]
     y = np.array([int((s == 3).any()) for s in X])
-    clf = _fit(RNNClassifier(embedding_dim=4, hidden_size=8, max_iter=2, device="cpu",
+    clf = fit_quietly(RNNClassifier(embedding_dim=4, hidden_size=8, max_iter=2, device="cpu",
                              random_state=0), X, y)
     export(clf, tmp_path / name)
     run, meta = runner(tmp_path / name)

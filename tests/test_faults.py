@@ -20,6 +20,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from conftest import ragged_labelled
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn._engine import TrainingDivergedError
 
@@ -30,10 +31,7 @@ STEPS_PER_EPOCH = N // BATCH
 
 
 def _data(seed=0, F=2):
-    rng = np.random.RandomState(seed)
-    X = [rng.normal(size=(rng.randint(2, 7), F)) for _ in range(N)]
-    y = np.array([int(x[:, 0].mean() > 0) for x in X])
-    return X, y
+    return ragged_labelled(N, F=F, seed=seed, lo=2, hi=7)
 
 
 def faulty(fault, at_step):
@@ -218,7 +216,9 @@ def test_interrupt_during_validation_scoring_is_handled(monkeypatch):
     """An interrupt that lands outside the optimizer steps (here: while the
     epoch's validation score is computed) ends the fit the same way."""
     X, y = _data()
-    real = RNNClassifier._validation_score
+    from skrnn._tasks import ClassificationTask
+
+    real = ClassificationTask.validation_score
     calls = {"n": 0}
 
     def interrupted(self, *args, **kwargs):
@@ -227,7 +227,7 @@ def test_interrupt_during_validation_scoring_is_handled(monkeypatch):
             raise KeyboardInterrupt
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(RNNClassifier, "_validation_score", interrupted)
+    monkeypatch.setattr(ClassificationTask, "validation_score", interrupted)
     est = _clf(early_stopping=True, validation_fraction=0.2, n_iter_no_change=50, max_iter=6)
     with pytest.warns(UserWarning, match="interrupted"):
         _fit_interrupted(est, X, y)

@@ -92,7 +92,7 @@ def test_recursive_forecast_uses_future_exogenous_values():
     assert isinstance(fc, pd.Series) and fc.name == "y" and fc.index.equals(future)
     start = y[-1] + x[-1]
     np.testing.assert_allclose(fc.to_numpy(), [start, start + 1.0, start - 1.0], atol=1e-8)
-    with pytest.raises(ValueError, match=r"exogenous columns \['x'\].*pass their future values"):
+    with pytest.raises(ValueError, match=r"covariate columns \['x'\].*pass their future values"):
         forecast_recursive(model, history, 3, target="y")
     with pytest.raises(ValueError, match="exog has no row for 1 future time stamp"):
         forecast_recursive(model, history, 3, target="y", exog=exog.iloc[:2])
@@ -117,7 +117,8 @@ def test_recursive_forecast_of_several_targets_is_a_dataframe():
     "make_history, message",
     [
         (lambda y: y.to_numpy(), "pandas Series or DataFrame indexed by time"),
-        (lambda y: y.reset_index(drop=True), "indexed by time.*got RangeIndex"),
+        (lambda y: y.set_axis([f"m{i}" for i in range(6)]),
+         "datetimes, periods or integers; got dtype"),
         (lambda y: y.iloc[[0, 2, 1, 3, 4, 5]], "not sorted: 2000-03-01.* before 2000-02-01"),
         (lambda y: y.iloc[[0, 1, 1, 2, 3, 4]], "duplicate time stamps.*2000-02-01"),
         (lambda y: y.drop(y.index[[2, 3]]).set_axis(
@@ -213,3 +214,49 @@ def test_grid_search_over_window_and_hidden_size(seasonal_split):
     fc = forecast_direct(grid.best_estimator_, history)
     assert len(fc) == 3 and fc.index.equals(truth.index[:3])
     assert _mae(truth.iloc[:3], fc) < _mae(truth.iloc[:3], np.repeat(history["y"].iloc[-1], 3))
+
+
+# ------------------------------------------------ checks and the recursion
+def test_models_without_a_windower_are_refused():
+    y = _monthly(np.arange(12.0))
+    model = LinearRegression().fit(y.to_frame(), y)
+    with pytest.raises(TypeError, match="LinearRegression has none.*TimeSeriesWindower"):
+        forecast_direct(model, y)
+    with pytest.raises(TypeError, match="has none"):
+        forecast_recursive(model, y, 2)
+
+
+@pytest.mark.parametrize(
+    "positions, message",
+    [([0, 2, 1, 3, 4, 5], "not sorted"), ([0, 1, 1, 2, 3, 4], "duplicate time stamps"),
+     ([0, 1, 2, 4, 5, 7], "irregular")],
+    ids=["shuffled", "duplicated", "gapped"],
+)
+def test_horizon_targets_check_the_time_index(positions, message):
+    y = _monthly(np.arange(8.0))
+    with pytest.raises(ValueError, match=message):
+        make_horizon_targets(y.iloc[positions], 2)
+
+
+def _full_history_recursion(model, history, horizon, exog=None):
+    """The former algorithm: predict on the whole history at every step."""
+    extended = history.copy()
+    future = future_index(history.index, horizon)
+    for stamp in future:
+        row = pd.DataFrame({"y": [np.nan]}, index=[stamp])
+        if exog is not None:
+            row = row.join(exog.loc[[stamp]])
+        extended = pd.concat([extended, row[extended.columns]])
+        extended.iloc[-1, 0] = np.ravel(model.predict(extended.iloc[:-1]))[-1]
+    return extended["y"].iloc[-horizon:].to_numpy()
+
+
+def test_recursive_forecast_equals_full_history_algorithm(seasonal_split):
+    history, _ = seasonal_split
+    exog = _seasonal()[["month"]].iloc[-6:]
+    y1 = make_horizon_targets(history["y"], 1).iloc[:-1, 0]
+    for model in (_linear_windows(12), _rnn_pipeline(max_iter=3)):
+        model.fit(history.iloc[:-1], y1)
+        fc = forecast_recursive(model, history, 6, target="y", exog=exog)
+        np.testing.assert_allclose(fc.to_numpy(), _full_history_recursion(model, history, 6, exog),
+                                   rtol=1e-5, atol=1e-6)

@@ -28,11 +28,13 @@ def fitted():
     return RNNClassifier(**FAST).fit(X, y), X, y
 
 
-def test_nan_inside_a_sequence_is_located():
+def test_partly_nan_step_inside_a_sequence_is_located():
     X = np.random.RandomState(0).normal(size=(5, 6, 2))
-    X[3, 2, 1] = np.nan
+    X[3, 2, 1] = np.nan  # one feature of a step: an error (a whole NaN step is skipped)
     with pytest.raises(ValueError, match=r"X\[3\] contains NaN at real time step 2 \(feature 1\)"):
         RNNClassifier(**FAST).fit(X, np.arange(5) % 2)
+    X[3, 2, 0] = np.nan  # now the whole step: skipped, like Keras' Masking
+    RNNClassifier(**FAST).fit(X, np.arange(5) % 2)
 
 
 def test_partially_nan_padding_step_is_an_error():

@@ -1,29 +1,32 @@
-"""Safe persistence: round trips, pipelines, CUDA -> CPU, and hostile files.
-
-Every hostile file here must raise ``ModelFileError`` (a ``ValueError``)
-and run no code: the malicious payloads would create a marker file if any
-part of them were executed.
+"""Safe persistence: round trips (skrnn's files, skops.io and pickle),
+pipelines, signatures, and the tampered, truncated and malicious files that
+must raise ``ModelFileError`` without running code (tests/test_hostile.py
+crafts the rest).
 """
 
-import hashlib
 import io
 import json
 import os
 import pickle
-import warnings
 import zipfile
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io as sio
 import torch
+from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import skrnn
-from skrnn import RNNClassifier, RNNRegressor, load
-from skrnn.persistence import FORMAT_VERSION, ModelFileError, save
+from _modelfiles import attrs, build, edit_schema, json_value, members
+from skrnn import (
+    RNNClassifier, RNNRegressor, Seq2SeqTransformer, SequencePadder, SequenceScaler,
+    TimeSeriesWindower, load,
+)
+from skrnn.persistence import FORMAT_VERSION, ModelFileError, save, trusted_types
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -136,19 +139,26 @@ def test_save_to_path_and_pathlike(models, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["model.skrnn"]  # no temporary left behind
 
 
-def test_file_is_a_readable_json_document_plus_tensors(models, tmp_path):
+def test_file_is_skops_plus_a_record_and_holds_no_pickle(models, tmp_path):
     est, _ = models["clf-str-bidir-attention"]
     est.save(tmp_path / "m.skrnn")
     with zipfile.ZipFile(tmp_path / "m.skrnn") as zf:
-        assert sorted(zf.namelist()) == ["skrnn.json", "tensors.pt"]
-        doc = json.loads(zf.read("skrnn.json"))
-    assert doc["format"] == "skrnn-model" and doc["format_version"] == FORMAT_VERSION
-    assert doc["versions"]["skrnn"] == skrnn.__version__
-    assert doc["versions"]["torch"] == torch.__version__
-    obj = doc["object"]
-    assert obj["$object"] == "skrnn.classifier.RNNClassifier"
-    assert obj["params"]["cell"] == "gru" and obj["params"]["hidden_size"] == 4
-    assert obj["attributes"]["classes_"]["$str_array"] == ["cat", "dog", "eel"]
+        names = zf.namelist()
+        record = json.loads(zf.read("skrnn.json"))
+        schema = json.loads(zf.read("schema.json"))
+        arrays = {n: np.load(io.BytesIO(zf.read(n)), allow_pickle=False) for n in names if n.endswith(".npy")}
+    assert sorted(set(names) - set(arrays)) == ["schema.json", "skrnn.json"]
+    assert record["format"] == "skrnn-model" and record["format_version"] == FORMAT_VERSION == 2
+    assert record["versions"]["skrnn"] == skrnn.__version__ and "hmac_sha256" not in record
+    assert record["estimator"] == "skrnn.classifier.RNNClassifier"
+    state = attrs(schema)
+    assert json.loads(state["cell"]["content"]) == "gru" and json.loads(state["hidden_size"]["content"]) == 4
+    assert "module_" not in state  # the network travels as its weights
+    weights = state["_weights"]["content"]
+    assert set(weights) == set(est.module_.state_dict())
+    for name, node in weights.items():  # every weight is a plain .npy array
+        np.testing.assert_array_equal(arrays[node["file"]], est.module_.state_dict()[name].numpy())
+    assert [a.dtype.kind for a in arrays.values() if a.dtype.kind not in "fiub"] == ["U"]  # classes_
 
 
 def test_unfitted_estimator_roundtrip():
@@ -241,253 +251,222 @@ def test_save_refuses_what_it_cannot_store_safely(tmp_path):
     est.set_params(optimizer="adam").save(tmp_path / "m.skrnn")  # the documented way out
     with pytest.raises(TypeError, match="skrnn estimators"):
         save(object(), tmp_path / "x.skrnn")
+    assert sorted(os.listdir(tmp_path)) == ["m.skrnn"]
 
 
-# ------------------------------------------------------------------- devices
-def test_model_saved_on_cuda_loads_on_cpu(models, tmp_path, monkeypatch):
-    """Simulate a GPU machine: the tensors are tagged 'cuda:0' as torch.save
-    writes them there. Loading must map them to the CPU."""
+def test_state_holds_no_torch_object_so_any_device_loads_it(models):
+    """pickle, copy and skops see the network as numpy weights (the CPU copy
+    of CUDA weights; tests/test_cuda.py runs it on a GPU) plus its spec."""
     est, X = models["clf-int"]
-    gpu_est = pickle.loads(pickle.dumps(est)).set_params(device="cuda")
-    with monkeypatch.context() as m:
-        m.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
-        gpu_est.save(tmp_path / "gpu.skrnn")
-    with zipfile.ZipFile(tmp_path / "gpu.skrnn") as zf:
-        blob = zf.read("tensors.pt")
-    if not torch.cuda.is_available():  # the file really is CUDA-tagged
-        with pytest.raises(RuntimeError, match="CUDA"):
-            torch.load(io.BytesIO(blob), weights_only=True)
-    loaded = load(tmp_path / "gpu.skrnn")
-    assert next(loaded.module_.parameters()).device.type == "cpu"
-    assert loaded.device == "cuda"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "CUDA is not available; predicting on the CPU"
-        loaded_proba = loaded.predict_proba(X)
-    np.testing.assert_array_equal(loaded_proba, est.predict_proba(X))
+    est.set_params(optimizer=torch.optim.Adam, device=torch.device("cpu"))
+    try:
+        state = est.__getstate__()
+        leaves = []
+
+        def walk(v):
+            if isinstance(v, dict):
+                [walk(x) for x in v.values()]
+            elif isinstance(v, (list, tuple)):
+                [walk(x) for x in v]
+            else:
+                leaves.append(v)
+
+        walk(state)
+        assert not any(type(v).__module__.startswith("torch") for v in leaves)
+        assert state["_network_spec"] == {"n_inputs": 2, "n_outputs": 2}
+        assert state["_torch_params"] == {"optimizer": ["optimizer", "Adam"], "device": ["device", "cpu"]}
+        copied = pickle.loads(pickle.dumps(est))
+        assert copied.optimizer is torch.optim.Adam and copied.device == torch.device("cpu")
+        assert copied._optimizer_state["state"][0]["step"].dtype == torch.float32
+        _assert_same_outputs(est, copied, X)
+    finally:
+        est.set_params(optimizer="adam", device="cpu")
+
+
+def test_pickle_written_by_the_previous_version_still_loads(models):
+    """Old pickles hold ``module_`` itself; __setstate__ keeps it as it is."""
+    est, X = models["clf-int"]
+    old_state = {k: v for k, v in vars(est).items()}
+    clone = RNNClassifier.__new__(RNNClassifier)
+    clone.__setstate__(old_state)
+    _assert_same_outputs(est, clone, X)
+
+
+# ---------------------------------------------------------------- skops.io
+def _each_estimator():
+    X, rng = _ragged(n=20), np.random.RandomState(0)
+    table = pd.DataFrame(rng.normal(size=(40, 2)), columns=["a", "b"])
+    words = ["abc", "hello", "xyz", "abcd", "zz"] * 3
+    return [
+        (RNNClassifier(**SMALL).fit(X, np.arange(20) % 2), X),
+        (RNNRegressor(**SMALL).fit(X, np.arange(20.0)), X),
+        (Seq2SeqTransformer(hidden_size=6, max_iter=1, random_state=0, device="cpu")
+         .fit(words, [w[::-1] for w in words]), words),
+        (SequencePadder().fit(X), X),
+        (SequenceScaler().fit(X), X),
+        (TimeSeriesWindower(window=3).fit(table), table),
+        (make_pipeline(SequenceScaler(), RNNClassifier(**SMALL)).fit(X, np.arange(20) % 2), X),
+        (make_pipeline(StandardScaler(), PCA(n_components=3), RNNRegressor(**SMALL))
+         .fit(rng.normal(size=(20, 6)), np.arange(20.0)), rng.normal(size=(5, 6))),
+    ]
+
+
+def _same_result(a, b, X):
+    method = next(m for m in ("predict_proba", "predict", "transform") if hasattr(a, m))
+    u, v = getattr(a, method)(X), getattr(b, method)(X)
+    u, v = (u, v) if isinstance(u, list) else ([u], [v])
+    assert len(u) == len(v) and all(np.array_equal(p, q, equal_nan=p.dtype.kind == "f")
+                                    if isinstance(p, np.ndarray) else p == q for p, q in zip(u, v))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_skops_dump_and_load_every_estimator_and_pipeline(tmp_path):
+    for k, (est, X) in enumerate(_each_estimator()):
+        path = tmp_path / f"{k}.skops"
+        sio.dump(est, path)
+        untrusted = sio.get_untrusted_types(file=path)
+        assert untrusted and all(t.startswith("skrnn.") for t in untrusted), untrusted
+        assert set(untrusted) <= set(trusted_types())
+        with pytest.raises(Exception, match="Untrusted types"):
+            sio.load(path)
+        loaded = sio.load(path, trusted=untrusted)
+        _same_result(loaded, est, X)
+        # skrnn's own file is a skops file too, and skrnn.load reads the same
+        save(est, tmp_path / f"{k}.skrnn")
+        assert sio.get_untrusted_types(file=tmp_path / f"{k}.skrnn") == untrusted
+        _same_result(load(tmp_path / f"{k}.skrnn"), est, X)
+
+
+# --------------------------------------------------------------- signatures
+def test_signed_files_verify_only_with_their_key(models, tmp_path):
+    est, X = models["clf-int"]
+    est.save(tmp_path / "signed.skrnn", key=b"secret")
+    est.save(tmp_path / "plain.skrnn")
+    _assert_same_outputs(est, load(tmp_path / "signed.skrnn", key=b"secret"), X)
+    _assert_same_outputs(est, load(tmp_path / "signed.skrnn", key="secret"), X)  # str keys: UTF-8
+    _assert_same_outputs(est, load(tmp_path / "signed.skrnn"), X)  # no key: integrity only
+    with pytest.raises(ModelFileError, match="signature"):
+        load(tmp_path / "signed.skrnn", key=b"other")
+    with pytest.raises(ModelFileError, match="signature is missing"):
+        load(tmp_path / "plain.skrnn", key=b"secret")
+    # an attacker who edits a signed file can fix the checksum, not the signature
+    forged = edit_schema((tmp_path / "signed.skrnn").read_bytes(),
+                         lambda s: attrs(s).update(n_iter_=json_value(99)))
+    assert load(io.BytesIO(forged)).n_iter_ == 99
+    with pytest.raises(ModelFileError, match="signature"):
+        load(io.BytesIO(forged), key=b"secret")
+
+
 
 
 # ------------------------------------------------------------ hostile files
-def _members(path):
-    with zipfile.ZipFile(path) as zf:
-        return {n: zf.read(n) for n in zf.namelist()}
-
-
-def _write(path, members, fix_checksum=True):
-    members = dict(members)
-    if fix_checksum and "skrnn.json" in members and "tensors.pt" in members:
-        doc = json.loads(members["skrnn.json"])
-        doc["tensors_sha256"] = hashlib.sha256(members["tensors.pt"]).hexdigest()
-        members["skrnn.json"] = json.dumps(doc).encode()
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return path
-
-
 @pytest.fixture
 def saved(models, tmp_path):
-    est, X = models["clf-int"]
+    est, _ = models["clf-int"]
     path = tmp_path / "good.skrnn"
     est.save(path)
     return path
 
 
-class _Payload:
-    """Creates ``marker`` when unpickled, if unpickling ever runs code."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
-def test_payload_is_live(tmp_path):
-    """Guard: the payload used below really does run when unpickled."""
-    marker = tmp_path / "live"
-    pickle.loads(pickle.dumps(_Payload(marker))).close()
-    assert marker.exists()
-
-
-def _malicious_files(saved, tmp_path, marker):
-    good = _members(saved)
-    payload = _Payload(marker)
-    torch_payload = io.BytesIO()
-    torch.save({"t0": payload}, torch_payload)
-    torch_payload_global_only = io.BytesIO()
-    torch.save({"t0": open}, torch_payload_global_only)
-    files = {
-        "raw pickle as tensors": _write(
-            tmp_path / "a.skrnn", {**good, "tensors.pt": pickle.dumps(payload)}
-        ),
-        "torch archive with payload": _write(
-            tmp_path / "b.skrnn", {**good, "tensors.pt": torch_payload.getvalue()}
-        ),
-        "torch archive with a global": _write(
-            tmp_path / "c.skrnn", {**good, "tensors.pt": torch_payload_global_only.getvalue()}
-        ),
-        "extra pickle member": _write(
-            tmp_path / "d.skrnn", {**good, "payload.pkl": pickle.dumps(payload)}
-        ),
-        "whole file is a pickle": tmp_path / "e.skrnn",
-        "whole file is a joblib dump": tmp_path / "f.skrnn",
-        "whole file is torch.save of the payload": tmp_path / "g.skrnn",
-    }
-    files["whole file is a pickle"].write_bytes(pickle.dumps(payload))
-    joblib.dump(payload, files["whole file is a joblib dump"])
-    torch.save(payload, files["whole file is torch.save of the payload"])
-    for k, (cls, note) in enumerate(
-        [("builtins.open", "class"), ("os.system", "class"), ("subprocess.Popen", "class")]
-    ):
-        doc = json.loads(good["skrnn.json"])
-        doc["object"]["$object"] = cls
-        files[f"manifest names {cls}"] = _write(
-            tmp_path / f"h{k}.skrnn", {**good, "skrnn.json": json.dumps(doc).encode()}
-        )
-    doc = json.loads(good["skrnn.json"])
-    doc["object"]["attributes"]["_label_encoder"]["$object"] = "posix.system"
-    files["nested object names posix.system"] = _write(
-        tmp_path / "i.skrnn", {**good, "skrnn.json": json.dumps(doc).encode()}
-    )
-    doc = json.loads(good["skrnn.json"])
-    doc["object"]["params"]["optimizer"] = {"$optimizer": "__init__"}
-    files["optimizer tag names a non-optimizer"] = _write(
-        tmp_path / "j.skrnn", {**good, "skrnn.json": json.dumps(doc).encode()}
-    )
-    doc = json.loads(good["skrnn.json"])
-    doc["object"]["attributes"]["__class__"] = "x"
-    files["dunder attribute"] = _write(
-        tmp_path / "k.skrnn", {**good, "skrnn.json": json.dumps(doc).encode()}
-    )
-    return files
-
-
-def test_malicious_files_are_refused_and_run_nothing(saved, tmp_path):
-    marker = tmp_path / "PWNED"
-    files = _malicious_files(saved, tmp_path, marker)
-    for what, path in files.items():
-        with pytest.raises(ModelFileError, match="Cannot load") as info:
-            load(path)
-        assert not marker.exists(), f"{what}: code ran"
-        assert isinstance(info.value, ValueError), what
-
-
-@pytest.mark.parametrize("cut", [0, 1, 30, 0.25, 0.5, 0.75, -22, -1])
-def test_truncated_files_are_refused(saved, tmp_path, cut):
-    data = saved.read_bytes()
-    n = int(len(data) * cut) if isinstance(cut, float) else cut % len(data)
-    path = tmp_path / "cut.skrnn"
-    path.write_bytes(data[:n])
-    with pytest.raises(ModelFileError):
-        load(path)
-
-
-def test_every_corrupted_byte_is_refused_or_harmless(saved, models, tmp_path):
+def test_every_corrupted_byte_is_refused_or_harmless(saved, models):
     est, X = models["clf-int"]
     data = bytearray(saved.read_bytes())
     expected = est.predict_proba(X)
-    path = tmp_path / "flip.skrnn"
     for pos in np.linspace(0, len(data) - 1, 60).astype(int):
         bad = bytearray(data)
         bad[pos] ^= 0xFF
-        path.write_bytes(bytes(bad))
         try:
-            loaded = load(path)
+            loaded = load(io.BytesIO(bytes(bad)))
         except ModelFileError:
             continue
         # only zip metadata (timestamps, ...) can change without detection
         np.testing.assert_array_equal(loaded.predict_proba(X), expected)
 
 
-def test_garbage_and_empty_files(tmp_path):
-    for i, data in enumerate([b"", b"not a model", os.urandom(4096), b"PK\x03\x04" + os.urandom(100)]):
-        path = tmp_path / f"g{i}"
-        path.write_bytes(data)
-        with pytest.raises(ModelFileError, match="not a skrnn model file|corrupted"):
-            load(path)
-    with pytest.raises(FileNotFoundError):
-        load(tmp_path / "missing.skrnn")
+def _set_attr(name, value):
+    return lambda s: attrs(s).update({name: json_value(value)})
 
 
-def _tampered(saved, tmp_path, edit, name="t.skrnn"):
-    good = _members(saved)
-    doc = json.loads(good["skrnn.json"])
-    edit(doc)
-    return _write(tmp_path / name, {**good, "skrnn.json": json.dumps(doc).encode()})
+def _set_spec(value):
+    return lambda s: attrs(s)["_network_spec"]["content"].update(n_inputs=json_value(value))
 
 
-def _set(path, value):
-    def edit(doc):
-        node = doc
-        for k in path[:-1]:
-            node = node[k]
-        node[path[-1]] = value
-
-    return edit
+def _set_record(key, value):
+    return lambda data: build(members(data), record_edit=lambda r: r.update({key: value}))
 
 
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (_set(["format_version"], FORMAT_VERSION + 1), "Upgrade skrnn"),
-        (_set(["format_version"], "1"), "format_version"),
-        (_set(["format_version"], 0), "format_version"),
-        (_set(["format"], "something-else"), "does not describe a skrnn model"),
-        (_set(["object", "params", "hidden_size"], 8), "do not fit the network"),
-        (_set(["object", "params", "hidden_size"], -3), "malformed"),
-        (_set(["object", "params", "cell"], "transformer"), "malformed"),
-        (
-            _set(["object", "attributes", "module_", "$module", "spec", "$dict", 0, 1], 5),
-            "do not fit the network",
-        ),
-        (_set(["object", "attributes", "classes_"], {"$array": "t999", "dtype": "<i8"}), "missing tensor"),
-        (_set(["object", "attributes", "classes_"], {"$unknown": 1}), "unknown tag"),
-        (_set(["object", "attributes", "classes_"], {"$array": "t0", "dtype": "V8"}), "invalid dtype"),
-        (_set(["object", "attributes", "classes_"], {"$float": "1e999"}), "invalid float"),
-        (_set(["object", "params"], []), "params and attributes"),
-        (_set(["object", "params", "hidden_size"], {"$tuple": [], "x": 1}), "unexpected keys"),
-        (_set(["object"], {"no": "object"}), "holds no estimator"),
-        (_set(["tensors_sha256"], "0" * 64), "checksum"),
+        (_set_attr("hidden_size", 8), "do not fit the network"),
+        (_set_attr("hidden_size", 10**7), "do not fit the network"),
+        (_set_attr("hidden_size", 10**30), "cannot be built"),
+        (_set_attr("hidden_size", -3), "cannot be built"),
+        (_set_attr("num_layers", 2), "do not fit the network"),
+        (_set_attr("cell", "transformer"), "cannot be built"),
+        (_set_spec(5), "do not fit the network"),
+        (_set_spec(-1), "no valid description"),
+        (_set_spec(True), "no valid description"),
+        (lambda s: attrs(s).pop("_network_spec"), "no valid description"),
+        (lambda s: attrs(s)["_weights"]["content"].popitem(), "do not fit the network|do not match"),
+        (lambda s: attrs(s).update(classes_={"__loader__": "Unknown", "__class__": "x",
+                                             "__module__": "y"}), "malformed"),
+        (lambda s: attrs(s).update(classes_={"__loader__": "CachedNode", "__class__": "x",
+                                             "__module__": "y"}), "CachedNode"),
+        (lambda s: attrs(s).update(classes_=dict(attrs(s)["classes_"], file="1.npy")),
+         "do not match the arrays"),
+        (lambda s: attrs(s).update(n_iter_=dict(json_value(1), content="[1, [2]]")), "JsonNode"),
     ],
 )
-def test_tampered_documents_give_clear_errors(saved, tmp_path, edit, message):
-    good = _members(saved)
-    doc = json.loads(good["skrnn.json"])
-    edit(doc)
-    fix = message != "checksum"  # keep the forged checksum in that one case
-    path = _write(tmp_path / "t.skrnn", {**good, "skrnn.json": json.dumps(doc).encode()}, fix)
+def test_tampered_schemas_give_clear_errors(saved, edit, message):
     with pytest.raises(ModelFileError, match=message):
-        load(path)
+        load(io.BytesIO(edit_schema(saved.read_bytes(), edit)))
 
 
-def test_non_standard_json_is_refused(saved, tmp_path):
-    good = _members(saved)
-    text = json.dumps(json.loads(good["skrnn.json"])).replace('{"$float": "nan"}', "NaN")
-    assert "NaN" in text
-    path = _write(tmp_path / "nan.skrnn", {**good, "skrnn.json": text.encode()})
-    with pytest.raises(ModelFileError, match="non-standard JSON"):
-        load(path)
-    deep = _write(tmp_path / "deep.skrnn", {**good, "skrnn.json": b"[" * 100000 + b"]" * 100000}, False)
-    with pytest.raises(ModelFileError, match="not valid JSON|does not describe"):
-        load(deep)
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("format_version", FORMAT_VERSION + 1, "Upgrade skrnn"),
+        ("format_version", "2", "format_version"),
+        ("format_version", 1, "format_version"),
+        ("format", "something-else", "does not describe a skrnn model"),
+        ("sha256", "0" * 64, "checksum"),
+    ],
+)
+def test_tampered_records_give_clear_errors(saved, key, value, message):
+    with pytest.raises(ModelFileError, match=message):
+        load(io.BytesIO(_set_record(key, value)(saved.read_bytes())))
 
 
-def test_version_mismatch_warns(saved, tmp_path):
-    path = _tampered(saved, tmp_path, _set(["versions", "skrnn"], "0.0.1"))
+def test_edit_without_fixing_the_checksum_is_caught(saved):
+    data = edit_schema(saved.read_bytes(), _set_attr("n_iter_", 5), fix_checksum=False)
+    with pytest.raises(ModelFileError, match="checksum"):
+        load(io.BytesIO(data))
+    assert load(io.BytesIO(edit_schema(saved.read_bytes(), _set_attr("n_iter_", 5)))).n_iter_ == 5
+
+
+def test_format_version_1_files_say_how_to_convert(saved):
+    parts = members(saved.read_bytes())
+    v1 = build({"skrnn.json": json.dumps({"format": "skrnn-model", "format_version": 1}).encode(),
+                "tensors.pt": b"PK" + b"\0" * 64}, fix_checksum=False)
+    with pytest.raises(ModelFileError, match="format version 1.*pickle.load"):
+        load(io.BytesIO(v1))
+    plain = build({k: v for k, v in parts.items() if k != "skrnn.json"})
+    with pytest.raises(ModelFileError, match="skops.io.load"):
+        load(io.BytesIO(plain))
+
+
+def test_version_mismatch_warns(saved):
+    data = _set_record("versions", {"skrnn": "0.0.1"})(saved.read_bytes())
     with pytest.warns(UserWarning, match="saved with skrnn 0.0.1"):
-        load(path)
+        load(io.BytesIO(data))
 
 
 # ------------------------------------------------------------------ seq2seq
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_seq2seq_roundtrip(tmp_path):
-    seq2seq = pytest.importorskip("skrnn.seq2seq")
-    from skrnn import _engine
-
-    if "batch_loss" not in _engine.TrainConfig.__dataclass_fields__:
-        pytest.skip("this engine cannot train Seq2SeqTransformer yet")
     words = ["abc", "hello", "xyz", "abcd", "zz"] * 3
-    model = seq2seq.Seq2SeqTransformer(hidden_size=6, max_iter=2, random_state=0, device="cpu")
+    model = Seq2SeqTransformer(hidden_size=6, max_iter=2, random_state=0, device="cpu")
     model.fit(words, [w[::-1] for w in words])
     model.save(tmp_path / "s2s.skrnn")
     loaded = load(tmp_path / "s2s.skrnn")
@@ -496,8 +475,8 @@ def test_seq2seq_roundtrip(tmp_path):
     np.testing.assert_array_equal(loaded.output_vocabulary_, model.output_vocabulary_)
 
     X = _ragged(n=12, F=3)
-    auto = seq2seq.Seq2SeqTransformer(hidden_size=6, max_iter=1, random_state=0, device="cpu",
-                                      attention="luong").fit(X)
+    auto = Seq2SeqTransformer(hidden_size=6, max_iter=1, random_state=0, device="cpu",
+                              attention="luong").fit(X)
     loaded = _roundtrip(auto)
     np.testing.assert_array_equal(loaded.transform(X), auto.transform(X))
     assert all(np.array_equal(a, b) for a, b in zip(loaded.predict(X), auto.predict(X)))

@@ -224,9 +224,9 @@ def test_scaler_zero_variance_feature_is_not_divided():
 
 
 def test_scaler_clear_errors():
-    X = np.ones((2, 3, 1))
-    X[0, 1, 0] = np.nan
-    with pytest.raises(ValueError, match=r"X\[0\] contains NaN at real time step 1"):
+    X = np.ones((2, 3, 2))
+    X[0, 1, 0] = np.nan  # one of two features missing: not a skippable step
+    with pytest.raises(ValueError, match=r"X\[0\].*step 1.*feature 0"):
         SequenceScaler().fit(X)
     scaler = SequenceScaler().fit(np.ones((2, 3, 2)))
     with pytest.raises(ValueError, match="1 features per time step.*fitted with 2"):
@@ -247,7 +247,9 @@ def test_windower_windows_end_at_their_row():
 
 def test_windower_window_longer_than_series_and_names():
     s = pd.Series([1.0, 2.0], name="sales")
-    windower = TimeSeriesWindower(window=5).fit(s)
+    with pytest.raises(ValueError, match="window=5 is longer than the data.*2 sample"):
+        TimeSeriesWindower(window=5).fit(s)
+    windower = TimeSeriesWindower(window=5, short_series="pad").fit(s)
     out = windower.transform(s)
     assert out.shape == (2, 5, 1) and np.isnan(out[1, :3]).all()
     assert list(windower.get_feature_names_out()) == ["sales"]
@@ -266,7 +268,7 @@ def test_windower_clear_errors():
         TimeSeriesWindower(window=2).fit(np.arange(5.0))
     with pytest.raises(ValueError, match="window"):
         TimeSeriesWindower(window=0).fit(np.ones((3, 1)))
-    windower = TimeSeriesWindower(window=2).fit(pd.DataFrame({"y": [1.0], "x": [2.0]}))
+    windower = TimeSeriesWindower(window=2).fit(pd.DataFrame({"y": [1.0, 3.0], "x": [2.0, 4.0]}))
     with pytest.raises(ValueError, match="feature names"):
         windower.transform(pd.DataFrame({"y": [1.0], "z": [2.0]}))
 
@@ -310,3 +312,115 @@ def test_windower_in_grid_search_with_time_series_split():
     assert grid.best_params_["timeserieswindower__window"] == 12
     naive_mse = np.mean((y - X["y"].to_numpy()) ** 2)
     assert -grid.best_score_ < naive_mse
+
+
+def _monthly_frame(n=8):
+    index = pd.date_range("2000-01-01", periods=n, freq="MS")
+    return pd.DataFrame({"y": np.arange(n, dtype=float), "x": 10.0 * np.arange(n)}, index=index)
+
+
+@pytest.mark.parametrize(
+    "reindex, message",
+    [
+        (lambda i: i[[0, 2, 1, 3, 4, 5, 6, 7]], "not sorted: 2000-03-01.* before 2000-02-01"),
+        (lambda i: i[[0, 1, 1, 2, 3, 4, 5, 6]], "duplicate time stamps: 2000-02-01"),
+        (lambda i: i.delete(3).append(pd.DatetimeIndex(["2001-06-01"])),
+         "Cannot infer the frequency.*irregular"),
+        (lambda i: pd.Index([0, 1, 2, 3, 5, 6, 7, 8]), "irregular"),
+        (lambda i: pd.Index([3, 1, 2, 4, 5, 6, 7, 8]), "not sorted"),
+    ],
+    ids=["unsorted", "duplicated", "gapped", "gapped-int", "unsorted-int"],
+)
+def test_windower_checks_the_time_index(reindex, message):
+    df = _monthly_frame()
+    bad = df.set_axis(reindex(df.index))
+    with pytest.raises(ValueError, match=message):
+        TimeSeriesWindower(window=2).fit(bad)
+    fitted = TimeSeriesWindower(window=2).fit(df)
+    with pytest.raises(ValueError, match=message):
+        fitted.transform(bad)
+
+
+def test_windower_validation_rows_see_their_history():
+    df = _monthly_frame()
+    windower = TimeSeriesWindower(window=3).fit(df.iloc[:5])
+    full = TimeSeriesWindower(window=3).fit_transform(df)
+    # a table that continues the fitted one: true history, as if windowed whole
+    np.testing.assert_array_equal(windower.transform(df.iloc[5:]), full[5:])
+    # the fitted table itself, and a table that does not continue it: own rows only
+    np.testing.assert_array_equal(windower.transform(df.iloc[:5]), full[:5])
+    alone = windower.transform(df.iloc[6:])
+    assert np.isnan(alone[0, :2]).all() and alone[0, 2, 0] == 6
+    # numpy input carries no time stamps: never history
+    numpy_windower = TimeSeriesWindower(window=3).fit(df.to_numpy()[:5])
+    assert np.isnan(numpy_windower.transform(df.to_numpy()[5:])[0, :2]).all()
+    # RangeIndex (as TimeSeriesSplit slices a default-indexed frame) continues too
+    plain = df.reset_index(drop=True)
+    windower = TimeSeriesWindower(window=3).fit(plain.iloc[:5])
+    np.testing.assert_array_equal(windower.transform(plain.iloc[5:]), full[5:])
+
+
+def _flat_linear(window):
+    from sklearn.linear_model import LinearRegression
+    from sklearn.preprocessing import FunctionTransformer
+
+    return make_pipeline(TimeSeriesWindower(window=window),
+                         FunctionTransformer(lambda w: np.nan_to_num(w).reshape(len(w), -1)),
+                         LinearRegression())
+
+
+def test_grid_search_score_equals_score_on_true_history():
+    """GridSearchCV(cv=TimeSeriesSplit) scores every validation row on its full
+    window: the searched score equals the score computed by hand from windows
+    built on the whole series."""
+    from sklearn.metrics import mean_absolute_error
+
+    X, y = _series_problem(n=96)
+    cv = TimeSeriesSplit(n_splits=3, test_size=12)
+    grid = GridSearchCV(_flat_linear(2), {"timeserieswindower__window": [3, 12, 24]}, cv=cv,
+                        scoring="neg_mean_absolute_error").fit(X, y)
+    for i, window in enumerate(grid.cv_results_["param_timeserieswindower__window"]):
+        windows_all = TimeSeriesWindower(window=window).fit_transform(X)
+        by_hand, no_history = [], []
+        for train, test in cv.split(X):
+            model = _flat_linear(window).fit(X.iloc[train], y[train])
+            pred = model[1:].predict(windows_all[test])  # windows of the true history
+            by_hand.append(mean_absolute_error(y[test], pred))
+            alone = model[1:].predict(model[0].transform(X.iloc[test].reset_index(drop=True)))
+            no_history.append(mean_absolute_error(y[test], alone))
+        assert -grid.cv_results_["mean_test_score"][i] == pytest.approx(np.mean(by_hand))
+        if window > 3:  # the old score (the fold's first rows without history) differs
+            assert abs(np.mean(no_history) - np.mean(by_hand)) > 1e-3
+
+
+def test_pandas_output_of_3d_windows_warns():
+    windower = TimeSeriesWindower(window=2).set_output(transform="pandas")
+    with pytest.warns(UserWarning, match="3-D and cannot be a DataFrame"):
+        out = windower.fit_transform(_monthly_frame())
+    assert isinstance(out, np.ndarray) and out.ndim == 3
+    padder = SequencePadder().set_output(transform="pandas")
+    with pytest.warns(UserWarning, match="pandas output"):
+        padder.fit_transform(np.ones((2, 3, 2)))
+
+
+@pytest.mark.parametrize("cls", [SequencePadder, SequenceScaler, TimeSeriesWindower])
+def test_init_is_keyword_only_and_typed(cls):
+    import inspect
+
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert params and all(p.kind is p.KEYWORD_ONLY for p in params)
+    assert all(p.annotation is not p.empty for p in params)
+    assert {p.name for p in params} == set(cls._parameter_constraints)
+
+
+def test_grid_search_rnn_score_equals_score_on_true_history():
+    X, y = _series_problem(n=60)
+    cv = TimeSeriesSplit(n_splits=2, test_size=12)
+    pipe = make_pipeline(TimeSeriesWindower(window=12),
+                         RNNRegressor(hidden_size=4, max_iter=2, random_state=0))
+    grid = GridSearchCV(pipe, {"rnnregressor__hidden_size": [4]}, cv=cv,
+                        scoring="neg_mean_absolute_error").fit(X, y)
+    windows_all = TimeSeriesWindower(window=12).fit_transform(X)
+    by_hand = [np.mean(np.abs(y[test] - pipe.fit(X.iloc[train], y[train])[-1].predict(
+        windows_all[test]))) for train, test in cv.split(X)]
+    assert -grid.best_score_ == pytest.approx(np.mean(by_hand), rel=1e-5)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skrnn import RNNClassifier, RNNRegressor
-from skrnn import _engine
+from skrnn import _batches
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -267,10 +267,10 @@ def test_regressor_output_shapes(X, n_outputs):
 def _bad_inputs(F):
     """(description, X, kwargs) that predict must reject with ValueError/TypeError."""
     ok = np.zeros((2, 3, F))
-    nan_inside = np.ones((2, 5, F))
-    nan_inside[0, 2, :] = np.nan
-    partial_nan = np.ones((2, 3, F))
-    partial_nan[1, 1, 0] = np.nan  # inside the sequence for F=1, a partial step for F>1
+    # a step with only some features NaN (a whole NaN step is skipped, Keras
+    # masking: tested in tests/test_masking.py)
+    partial_nan = np.ones((2, 3, F + 1))
+    partial_nan[1, 1, 0] = np.nan
     return [
         ("1-D array", np.arange(5.0), {}),
         ("4-D array", np.zeros((2, 3, F, 1)), {}),
@@ -286,8 +286,10 @@ def _bad_inputs(F):
         ("no features", np.zeros((2, 3, 0)), {}),
         ("empty sequence in list", [np.ones((2, F)), np.ones((0, F))], {}),
         ("all-NaN sequence", [np.ones((2, F)), np.full((3, F), np.nan)], {}),
-        ("NaN inside a sequence", nan_inside, {}),
         ("NaN in some features", partial_nan, {}),
+        ("NaN in some features of a list", [np.ones((2, F + 1)), np.array([[np.nan] + [1.0] * F])], {}),
+        ("only masked steps inside sequence_lengths", np.full((2, 3, F), np.nan),
+         {"sequence_lengths": [2, 1]}),
         ("inf", np.full((2, 3, F), np.inf), {}),
         ("-inf in a list", [np.ones((2, F)), np.array([[-np.inf] * F])], {}),
         ("beyond float32", np.full((2, 3, F), 1e300), {}),
@@ -369,7 +371,8 @@ def _bad_fits():
         ("sample_weight NaN", X, [0, 1, 0], {"sample_weight": [1, np.nan, 1]}),
         ("sample_weight wrong length", X, [0, 1, 0], {"sample_weight": [1, 1]}),
         ("sample_weight strings", X, [0, 1, 0], {"sample_weight": ["a", "b", "c"]}),
-        ("X with NaN inside", [np.array([[1.0], [np.nan], [1.0]])] * 3, [0, 1, 0], {}),
+        ("X with partly NaN step", [np.array([[1.0, 2.0], [np.nan, 2.0], [1.0, 2.0]])] * 3,
+         [0, 1, 0], {}),
         ("X empty", [], [], {}),
     ]
 
@@ -417,14 +420,14 @@ def test_inference_streams_bounded_batches(monkeypatch):
     X[123] = rng.normal(size=(long, 1))
     clf = RNNClassifier(**TINY).fit(X[:50], np.arange(50) % 2)
     seen = []
-    real_get = _engine.SequenceBatches.get
+    real_get = _batches.SequenceBatches.get
 
     def recording_get(self, idx):
         out = real_get(self, idx)
         seen.append(tuple(out[0].shape))
         return out
 
-    monkeypatch.setattr(_engine.SequenceBatches, "get", recording_get)
+    monkeypatch.setattr(_batches.SequenceBatches, "get", recording_get)
     proba = clf.predict_proba(X)
     assert proba.shape == (n, 2) and np.isfinite(proba).all()
     budget = 1024 * 256

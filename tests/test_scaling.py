@@ -8,23 +8,20 @@ import numpy as np
 import pytest
 import torch
 from joblib import Parallel, delayed
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV
 
 from skrnn import RNNClassifier
 
-GRID = {"cell": ["lstm", "gru"], "learning_rate_init": [3e-3, 1e-2]}
+pytestmark = pytest.mark.usefixtures("quiet")
 
+@pytest.fixture
+def small_digits(digits_sequences):
+    X, y = digits_sequences
 
-def small_digits(n=150):
-    X, y = load_digits(return_X_y=True)
-    return X[:n].reshape(-1, 8, 8) / 16.0, y[:n]
+    def take(n=150):
+        return X[:n], y[:n]
 
-
-def small_search(n_jobs):
-    est = RNNClassifier(hidden_size=8, max_iter=2, batch_size=32, device="cpu", random_state=0)
-    return GridSearchCV(est, GRID, cv=2, n_jobs=n_jobs)
+    return take
 
 
 def scores(cv_results):
@@ -34,28 +31,10 @@ def scores(cv_results):
     ]
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
-
-
-@pytest.fixture
-def one_thread():
-    """Run this process's fits on one torch thread, as joblib's workers do:
-    on a busy 2-core machine two OpenMP threads spin-wait for each other and
-    a fit gets many times slower. Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_cv_results_do_not_depend_on_n_jobs(one_thread):
+def test_cv_results_do_not_depend_on_n_jobs(one_thread, small_digits, small_grid_search):
     X, y = small_digits()
-    serial = small_search(1).fit(X, y)
-    parallel = small_search(2).fit(X, y)
+    serial = small_grid_search(1).fit(X, y)
+    parallel = small_grid_search(2).fit(X, y)
     s_scores, s_params = scores(serial.cv_results_)
     p_scores, p_params = scores(parallel.cv_results_)
     assert s_params == p_params
@@ -68,7 +47,7 @@ def test_cv_results_do_not_depend_on_n_jobs(one_thread):
     )
 
 
-def test_fit_leaves_torch_threads_alone():
+def test_fit_leaves_torch_threads_alone(small_digits):
     X, y = small_digits(60)
     before = torch.get_num_threads()
     RNNClassifier(hidden_size=4, max_iter=1, device="cpu", random_state=0).fit(X, y)
@@ -86,7 +65,7 @@ def _fit_in_worker(X, y):
     return before, torch.get_num_threads()
 
 
-def test_workers_keep_their_thread_budget():
+def test_workers_keep_their_thread_budget(small_digits):
     """With n_jobs=2 joblib gives each worker cpu_count() // 2 threads
     (at least 1); fitting must not raise that."""
     import os

@@ -3,35 +3,25 @@ GridSearchCV (3-D, ragged, sequence_lengths as a fit parameter),
 cross_val_score, pickle, label types, DataFrames."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import sklearn
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from conftest import TINY, ragged_labelled
 from skrnn import RNNClassifier, RNNRegressor
 
-FAST = dict(hidden_size=8, max_iter=4, random_state=0, device="cpu")
-
-
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+FAST = dict(TINY, max_iter=4)
+pytestmark = pytest.mark.usefixtures("quiet")
 
 
 def ragged(n=48, seed=0):
-    rng = np.random.RandomState(seed)
-    X = [rng.normal(size=(rng.randint(2, 10), 2)) for _ in range(n)]
-    y = np.array([int(x[:, 0].sum() > 0) for x in X])
-    return X, y
+    return ragged_labelled(n, F=2, seed=seed, lo=2, hi=10)
 
 
 def zero_padded(X):

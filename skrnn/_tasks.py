@@ -1,0 +1,235 @@
+"""The tasks behind the estimators: what differs between classification,
+regression and sequence-to-sequence learning.
+
+``BaseRNN`` owns one fit/partial_fit path for every estimator; at each point
+where the tasks differ it calls its estimator's task object, an instance of a
+class following :class:`Task`. Each method has one signature for all tasks:
+
+- ``encode_targets``: check ``y`` against the validated input and turn it into
+  the targets the network trains on, recording fitted attributes (classes,
+  output sizes, vocabularies) on the first fit;
+- ``network_spec`` / ``build_network``: the JSON-able sizes of the network
+  and a freshly initialised network built from them and the parameters;
+- ``batches``: the training data the engine iterates over;
+- ``batch_loss`` (and ``sample_loss``, for truncated BPTT): the weighted loss of
+  one batch;
+- ``validation_score``: the early-stopping score of held-out data, higher is
+  better;
+- ``inference_output``: the user's prediction from the network's outputs.
+
+The sequence-to-sequence task lives in :mod:`skrnn._seq2seq_task`.
+"""
+
+from typing import Any, Callable, Optional, Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import r2_score
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
+
+from . import _engine
+from ._batches import SequenceBatches
+from ._data import Sequences, align_step_targets, pad_values
+from ._modules import SequenceNet
+
+_VALIDATION_BATCH = 1024
+
+
+class Task(Protocol):
+    """What an estimator's task provides to the shared fit path."""
+
+    def encode_targets(self, est, y, X: Sequences, *, first: bool, classes=None) -> Any:
+        """Targets for the network (an array, or :class:`Sequences` for
+        per-step / sequence targets) from ``y`` and the validated input ``X``."""
+
+    def sample_weights(self, est, targets) -> Any:
+        """Per-sample weights the task adds (class weights), or 1.0."""
+
+    def stratify(self, targets, n_val: int) -> Optional[np.ndarray]:
+        """Labels to stratify a validation split of ``n_val`` samples by, or None."""
+
+    def network_spec(self, est, X: Sequences) -> dict:
+        """JSON-able sizes of the network for input ``X`` (ints only)."""
+
+    def build_network(self, est, spec: dict) -> torch.nn.Module:
+        """A freshly initialised network from ``spec`` and ``est``'s parameters
+        and fitted attributes."""
+
+    def batches(self, X: Sequences, targets, weights, device) -> SequenceBatches:
+        """Training (or validation) batches of ``X`` with its targets."""
+
+    def batch_loss(self, est, model, x, lengths, y, w):
+        """``(weighted mean loss, total weight)`` of one batch (``w=None``:
+        unit weights)."""
+
+    @property
+    def sample_loss(self) -> Optional[Callable]:
+        """``sample_loss(out, y)``: the pointwise loss truncated BPTT applies
+        to the chunks of a batch; None when the task does not support it."""
+
+    def validation_score(self, est, model, val) -> float:
+        """Score of ``model`` on the held-out batches ``val``; higher is better."""
+
+    def inference_output(self, est, outputs, X: Sequences) -> Any:
+        """The prediction returned to the user from the network's outputs on ``X``."""
+
+
+def subset_targets(targets, idx):
+    """Rows ``idx`` of per-sample targets, or samples ``idx`` of sequence targets."""
+    return targets.subset(idx) if isinstance(targets, Sequences) else targets[idx]
+
+
+class _SequenceNetTask:
+    """Shared by classification and regression: a :class:`SequenceNet` with
+    a linear head, trained on a pointwise loss."""
+
+    def sample_weights(self, est, targets):
+        return 1.0
+
+    def stratify(self, targets, n_val):
+        return None
+
+    def network_spec(self, est, X):
+        return {"n_inputs": int(X.n_features), "n_outputs": int(self._n_outputs(est))}
+
+    def build_network(self, est, spec):
+        return SequenceNet(
+            spec["n_inputs"],
+            spec["n_outputs"],
+            **est._recurrent_kwargs(),
+            return_sequences=est._return_sequences,
+            num_embeddings=None if est.embedding_dim is None else est.n_tokens_ + 1,
+            embedding_dim=est.embedding_dim,
+        )
+
+    def batches(self, X, targets, weights, device):
+        per_step = isinstance(targets, Sequences)
+        values = targets.values if per_step else targets
+        return SequenceBatches(X.values, X.offsets, values, weights, per_step, device)
+
+    def batch_loss(self, est, model, x, lengths, y, w):
+        return _engine.weighted_loss(model(x, lengths), y, w, lengths, self.sample_loss)
+
+    def validation_score(self, est, model, val):
+        outputs = _engine.predict_outputs(model, val, _VALIDATION_BATCH)
+        return self._score(outputs, val.targets.cpu().numpy())
+
+
+def _require_y(est, y):
+    if y is None:
+        raise ValueError(
+            f"{type(est).__name__} requires y to be passed, but the target y is None."
+        )
+
+
+class ClassificationTask(_SequenceNetTask):
+    """Labels -> class ids, cross-entropy, accuracy, labels out."""
+
+    @staticmethod
+    def sample_loss(out, y):
+        return F.cross_entropy(out, y, reduction="none")
+
+    def encode_targets(self, est, y, X, *, first, classes=None):
+        _require_y(est, y)
+        y = column_or_1d(y, warn=True)
+        if len(y) != X.n_samples:
+            raise ValueError(f"y has {len(y)} labels but X has {X.n_samples} sequences.")
+        check_classification_targets(y)
+        if first:
+            est._label_encoder = LabelEncoder().fit(y if classes is None else classes)
+            est.classes_ = est._label_encoder.classes_
+        unknown = np.setdiff1d(y, est.classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels not seen in the first fit: {unknown[:5]!r}.")
+        return est._label_encoder.transform(y).astype(np.int64)
+
+    def sample_weights(self, est, targets):
+        if est.class_weight is None:
+            return 1.0
+        return compute_sample_weight(
+            _encoded_class_weight(est.class_weight, est.classes_), targets
+        ).astype(np.float32)
+
+    def stratify(self, targets, n_val):
+        # stratify when every class can appear on both sides of the split
+        counts = np.bincount(targets)
+        n_classes = np.count_nonzero(counts)
+        can = counts[counts > 0].min() >= 2 and n_classes <= min(n_val, len(targets) - n_val)
+        return targets if can else None
+
+    @staticmethod
+    def _n_outputs(est):
+        return len(est.classes_)
+
+    @staticmethod
+    def _score(outputs, targets):
+        return float(np.mean(outputs.argmax(1) == targets))
+
+    def inference_output(self, est, outputs, X):
+        return est.classes_[outputs.argmax(1)]
+
+
+def _encoded_class_weight(class_weight, classes):
+    """Re-key a {label: weight} dict by encoded label (0 .. n_classes - 1)."""
+    if isinstance(class_weight, dict):
+        missing = set(class_weight) - set(classes.tolist())
+        if missing:
+            raise ValueError(f"class_weight names classes not in y: {sorted(missing)!r}.")
+        return {i: class_weight.get(c, 1.0) for i, c in enumerate(classes.tolist())}
+    return class_weight
+
+
+class RegressionTask(_SequenceNetTask):
+    """Float targets (per sample, or per step with ``return_sequences``),
+    squared error, R^2, values out."""
+
+    @staticmethod
+    def sample_loss(out, y):
+        return ((out - y) ** 2).mean(-1)
+
+    def encode_targets(self, est, y, X, *, first, classes=None):
+        _require_y(est, y)
+        if est.return_sequences:
+            values, one_d = align_step_targets(y, X)
+        else:
+            y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+            if y.ndim not in (1, 2):
+                raise ValueError(f"y must be 1-D or 2-D (n_samples, n_outputs); got shape {y.shape}.")
+            if len(y) != X.n_samples:
+                raise ValueError(f"y has {len(y)} rows but X has {X.n_samples} sequences.")
+            one_d = y.ndim == 1
+            values = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)
+        if not np.isfinite(values).all():
+            raise ValueError(
+                "y holds values beyond the float32 range the network computes in "
+                "(|y| > 3.4e38); rescale the targets (e.g. TransformedTargetRegressor)."
+            )
+        if first:
+            est.n_outputs_ = values.shape[1]
+            est._y_one_d = one_d
+        elif values.shape[1] != est.n_outputs_:
+            raise ValueError(
+                f"y has {values.shape[1]} outputs; the model was fitted with {est.n_outputs_}."
+            )
+        return Sequences(values, X.offsets) if est.return_sequences else values
+
+    @staticmethod
+    def _n_outputs(est):
+        return est.n_outputs_
+
+    @staticmethod
+    def _score(outputs, targets):
+        return float(r2_score(targets, outputs))
+
+    def inference_output(self, est, outputs, X):
+        out = outputs.astype(np.float64)
+        if est.return_sequences:
+            out = pad_values(out, X)
+            if est._y_one_d:
+                out = [o[:, 0] for o in out] if isinstance(out, list) else out[..., 0]
+            return out
+        return out[:, 0] if est._y_one_d else out

@@ -1,0 +1,93 @@
+"""Shared plumbing of skrnn's transformers: reading sequences, ``set_output``.
+
+numpy/pandas only (no torch).
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn import get_config
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ._validation import validate_sequences
+
+__all__ = ["_SequenceTransformer"]
+
+_OUTPUTS = {"default", "pandas"}
+
+
+class _SequenceTransformer(TransformerMixin, BaseEstimator):
+    """Shared plumbing: reading sequences and ``set_output`` for 2-D output.
+
+    sklearn's automatic output wrapping assumes 2-D output; these
+    transformers return 3-D arrays or lists as well, so they wrap 2-D output
+    themselves and warn when pandas output was asked for output that cannot
+    be a table.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        kwargs.setdefault("auto_wrap_output_keys", None)
+        super().__init_subclass__(**kwargs)
+
+    def set_output(self, *, transform=None):
+        """Set the container of 2-D output.
+
+        Parameters
+        ----------
+        transform : {'default', 'pandas'} or None, default=None
+            ``'pandas'`` returns 2-D output as a DataFrame whose columns are
+            :meth:`get_feature_names_out`; 3-D and ragged output cannot be a
+            table: it stays a numpy array / list, with a ``UserWarning``.
+            ``None`` leaves the configuration unchanged.
+
+        Returns
+        -------
+        self : estimator
+        """
+        if transform is None:
+            return self
+        if transform not in _OUTPUTS:
+            raise ValueError(
+                f"transform must be one of {sorted(_OUTPUTS)} or None; got {transform!r}."
+            )
+        self._sklearn_output_config = {"transform": transform}
+        return self
+
+    def _wrap_output(self, out, X):
+        """Return 2-D ``out`` as a DataFrame when pandas output is configured."""
+        config = getattr(self, "_sklearn_output_config", {})
+        container = config.get("transform", get_config()["transform_output"])
+        if container != "pandas":
+            return out
+        if not isinstance(out, np.ndarray) or out.ndim != 2:
+            shape = f"{out.ndim}-D" if isinstance(out, np.ndarray) else "a list of sequences"
+            warnings.warn(
+                f"{type(self).__name__} is configured for pandas output, but this output "
+                f"is {shape} and cannot be a DataFrame: it is returned as "
+                f"{'a numpy array' if isinstance(out, np.ndarray) else 'a list'}. Pandas "
+                "output applies to 2-D output only; use set_output(transform='default') "
+                "to silence this warning.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return out
+        index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
+        return pd.DataFrame(out, index=index, columns=self.get_feature_names_out())
+
+    def _read_sequences(self, X, *, reset, mask_value=np.nan, name="X"):
+        """Validate sequence input as the estimators do, keeping float64.
+
+        A 2-D table follows sklearn's conventions (``n_features_in_`` and
+        ``feature_names_in_`` describe its columns); 3-D and ragged input
+        count features per step.
+        """
+        return validate_sequences(
+            self, X, reset=reset, mask_value=mask_value, dtype=np.float64, name=name
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # all-NaN steps at either end of a sequence are padding
+        tags.input_tags.allow_nan = True
+        return tags

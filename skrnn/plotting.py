@@ -1,0 +1,64 @@
+"""Plots of fitted models (matplotlib, imported on first use)."""
+
+import numpy as np
+
+__all__ = ["save_attention_heatmap"]
+
+
+def save_attention_heatmap(weights, path, *, input_labels=None, output_labels=None,
+                           title=None, dpi=120):
+    """Save attention weights as a heatmap PNG (needs matplotlib).
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_output_steps, n_input_steps)
+        One entry of the weights returned by
+        ``Seq2SeqTransformer.predict(X, return_attention=True)``.
+    path : str or path-like
+        Where to write the image.
+    input_labels : sequence of str, default=None
+        Tick labels of the input steps (e.g. ``list(x)`` for a string).
+    output_labels : sequence of str, default=None
+        Tick labels of the output steps.
+    title : str, default=None
+    dpi : int, default=120
+
+    Returns
+    -------
+    path : str or path-like
+        The path written.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "save_attention_heatmap needs matplotlib; install it with "
+            "`pip install matplotlib`."
+        ) from exc
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 2:
+        raise ValueError(
+            f"weights must be 2-D (n_output_steps, n_input_steps); got shape {w.shape}. "
+            "Pass one entry of the list returned by predict(..., return_attention=True)."
+        )
+    T, S = w.shape
+    for name, labels, n in (("input_labels", input_labels, S), ("output_labels", output_labels, T)):
+        if labels is not None and len(labels) != n:
+            raise ValueError(f"{name} has {len(labels)} labels but weights have {n} steps.")
+    fig = Figure(figsize=(max(4.0, 0.3 * S + 2.0), max(3.0, 0.3 * T + 1.5)))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    image = ax.imshow(w, cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
+    ax.set_xlabel("input step")
+    ax.set_ylabel("output step")
+    if input_labels is not None:
+        ax.set_xticks(range(S), [str(s) for s in input_labels])
+    if output_labels is not None:
+        ax.set_yticks(range(T), [str(s) for s in output_labels])
+    if title:
+        ax.set_title(title)
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    return path
