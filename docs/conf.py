@@ -78,11 +78,8 @@ numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = True
 # Types like ``RNNClassifier`` or ``torch.nn.Module`` link to their page: the
 # public skrnn names and every external name of the offline inventories.
-numpydoc_xref_aliases = {
-    **{name: f"skrnn.{name}" for name in skrnn.__all__},
-    **external.dotted_aliases(),
-    **external.NUMPYDOC_XREF_ALIASES,
-}
+numpydoc_xref_aliases = external.numpydoc_aliases(
+    {name: f":obj:`~skrnn.{name}`" for name in skrnn.__all__})
 numpydoc_xref_ignore = external.NUMPYDOC_XREF_IGNORE
 numpydoc_validation_checks = set()
 

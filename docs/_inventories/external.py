@@ -220,10 +220,17 @@ NUMPYDOC_XREF_ALIASES = {
 NUMPYDOC_XREF_IGNORE = "all"
 
 
-def dotted_aliases():
-    """``torch.nn.Module`` -> itself, for every dotted Python name above, so
-    numpydoc links fully qualified names written in parameter types."""
-    return {name: name for _, name, role, _ in OBJECTS if role.startswith("py:") and "." in name}
+def numpydoc_aliases(extra=None):
+    """``numpydoc_xref_aliases``: :data:`NUMPYDOC_XREF_ALIASES`, every dotted
+    Python name above (``torch.nn.Module`` written in a parameter type links
+    to its page) and ``extra``. With ``numpydoc_xref_ignore = "all"`` numpydoc
+    leaves a word that maps to itself as plain text, so such entries are
+    written as explicit ``:obj:`` roles."""
+    aliases = {name: name for _, name, role, _ in OBJECTS if role.startswith("py:") and "." in name}
+    aliases.update(extra or {})
+    aliases.update(NUMPYDOC_XREF_ALIASES)
+    return {word: (target if target.startswith(":") or target != word else f":obj:`{target}`")
+            for word, target in aliases.items()}
 
 
 def intersphinx_mapping(folder):
