@@ -1,7 +1,7 @@
 """skrnn: recurrent neural networks as scikit-learn estimators."""
 
 from .classifier import RNNClassifier
-from .preprocessing import SequencePadder, SequenceScaler, TimeSeriesWindower
+from .preprocessing import SequencePadder, SequencePatcher, SequenceScaler, TimeSeriesWindower
 from .persistence import load
 from .regressor import RNNRegressor
 from .seq2seq import Seq2SeqTransformer
@@ -13,6 +13,7 @@ __all__ = [
     "RNNRegressor",
     "Seq2SeqTransformer",
     "SequencePadder",
+    "SequencePatcher",
     "SequenceScaler",
     "TimeSeriesWindower",
     "load",

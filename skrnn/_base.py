@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _engine
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
-from ._data import Sequences, check_sample_aligned
+from ._data import check_sample_aligned
 from ._tasks import Task, subset_targets
 from ._validation import validate_sequences
 from .persistence import PersistenceMixin
@@ -35,6 +35,7 @@ _STREAM_BYTES = 1 << 28
 Cell = Literal["rnn", "lstm", "gru"]
 Nonlinearity = Literal["tanh", "relu"]
 PoolingKind = Literal["last", "mean", "max", "attention"]
+DataFormat = Literal["channels_last", "channels_first"]
 OptimizerSpec = Union[Literal["adam", "sgd", "rmsprop"], "type[torch.optim.Optimizer]"]
 DeviceSpec = Union[Literal["auto", "cpu", "cuda"], str, torch.device]
 RandomState = Union[int, np.random.RandomState, None]
@@ -96,6 +97,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     nonlinearity: Nonlinearity
     embedding_dim: Optional[int]
     mask_value: Optional[float]
+    data_format: DataFormat
     pooling: PoolingKind
     optimizer: OptimizerSpec
     learning_rate_init: float
@@ -126,6 +128,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "nonlinearity": [StrOptions({"tanh", "relu"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "mask_value": [Real, None],
+        "data_format": [StrOptions({"channels_last", "channels_first"})],
         "pooling": [StrOptions({"last", "mean", "max", "attention"})],
         "optimizer": [StrOptions({"adam", "sgd", "rmsprop"}), callable],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -195,6 +198,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         return validate_sequences(
             self, X, reset=reset, mask_value=self.mask_value,
             sequence_lengths=sequence_lengths, token_ids=self.embedding_dim is not None,
+            data_format=self.data_format,
         )
 
     def _encode_X(self, X, *, reset, sequence_lengths=None):
@@ -209,7 +213,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         if reset:
             self.n_tokens_ = int(raw.values.max()) + 1
         values = np.minimum(raw.values, self.n_tokens_)
-        return Sequences(values, raw.offsets, raw.form, raw.starts, raw.n_timesteps), raw
+        return raw.with_values(values), raw
 
     def _check_sample_weight(self, sample_weight, n):
         if sample_weight is None:

@@ -31,9 +31,22 @@ SHARED_PARAMETERS = {
     ),
     "mask_value": (
         "float or None, default=np.nan",
-        "Steps at the start or end of a padded sequence whose features all "
-        "equal ``mask_value`` are padding (all-NaN steps for ``np.nan``). "
+        "A time step whose features all equal ``mask_value`` is skipped wherever "
+        "it sits (Keras' Masking): padding at either end, or a missing reading "
+        "in the middle, with the recurrent state carried over it. A step with "
+        "only some features equal to it (e.g. one NaN feature) is an error. "
         "``None`` disables masking; ``0.0`` reads Keras-style zero padding.",
+    ),
+    "data_format": (
+        "{'channels_last', 'channels_first'}, default='channels_last'",
+        "Layout of 3-D array and list input: ``(n_samples, n_timesteps, "
+        "n_features)`` / ``(T_i, n_features)`` (Keras), or ``(n_samples, "
+        "n_channels, n_timesteps)`` / ``(n_channels, T_i)``, the layout of aeon "
+        "and sktime (e.g. ``load_classification`` output). 2-D input is "
+        "univariate either way; sktime/aeon ``pd-multiindex`` DataFrames are "
+        "read one sequence per instance. Per-step outputs come back in the "
+        "input's layout. Channels-last input with ten times more features than "
+        "steps warns.",
     ),
     "pooling": (
         "{'last', 'mean', 'max', 'attention'}, default='last'",

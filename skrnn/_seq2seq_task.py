@@ -146,7 +146,10 @@ def read_targets(est, Y, n_samples, *, autoencode_from=None):
             est.output_type == "auto" and _looks_integer(Y)
         )
         kind = "tokens" if tokens else "continuous"
-        raw = to_sequences(Y, mask_value=est.mask_value, token_ids=tokens, name="y")
+        raw = to_sequences(
+            Y, mask_value=est.mask_value, token_ids=tokens, name="y",
+            data_format=est.data_format,
+        )
         if tokens and raw.n_features != 1:
             raise ValueError(
                 f"Token targets need one id per step; y has {raw.n_features} features "

@@ -228,8 +228,5 @@ class RegressionTask(_SequenceNetTask):
     def inference_output(self, est, outputs, X):
         out = outputs.astype(np.float64)
         if est.return_sequences:
-            out = pad_values(out, X)
-            if est._y_one_d:
-                out = [o[:, 0] for o in out] if isinstance(out, list) else out[..., 0]
-            return out
+            return pad_values(out, X, squeeze=est._y_one_d)
         return out[:, 0] if est._y_one_d else out

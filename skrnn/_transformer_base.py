@@ -83,7 +83,8 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
         count features per step.
         """
         return validate_sequences(
-            self, X, reset=reset, mask_value=mask_value, dtype=np.float64, name=name
+            self, X, reset=reset, mask_value=mask_value, dtype=np.float64, name=name,
+            data_format=getattr(self, "data_format", "channels_last"),
         )
 
     def __sklearn_tags__(self):

@@ -18,12 +18,16 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions
-from ._data import Sequences, _ragged_positions, pad_values, to_sequences
+from ._data import pad_values, to_sequences
+from ._layout import DATA_FORMATS
 from ._transformer_base import _SequenceTransformer
 from ._window_scaling import WindowScaledRegressor
 from ._windower import TimeSeriesWindower
 
-__all__ = ["SequencePadder", "SequenceScaler", "TimeSeriesWindower", "WindowScaledRegressor"]
+__all__ = [
+    "SequencePadder", "SequencePatcher", "SequenceScaler", "TimeSeriesWindower",
+    "WindowScaledRegressor",
+]
 
 # The public home of the classes defined in private modules: pickles, the safe
 # model format and the docs name them skrnn.preprocessing.<class>.
@@ -74,6 +78,11 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
     value : float, default=np.nan
         Fill value of the padding steps. Use the same value as the
         estimator's ``mask_value``.
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        Layout of 3-D array and list input: ``(n_samples, n_timesteps,
+        n_features)`` / ``(T_i, n_features)``, or ``(n_samples, n_channels,
+        n_timesteps)`` / ``(n_channels, T_i)`` as aeon and sktime give them.
+        The output keeps the input's layout.
 
     Attributes
     ----------
@@ -114,6 +123,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         "padding": [StrOptions({"pre", "post"})],
         "truncating": [StrOptions({"pre", "post"})],
         "value": [Real],
+        "data_format": [StrOptions(set(DATA_FORMATS))],
     }
 
     def __init__(
@@ -123,11 +133,13 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         padding: str = "post",
         truncating: str = "post",
         value: float = np.nan,
+        data_format: str = "channels_last",
     ) -> None:
         self.maxlen = maxlen
         self.padding = padding
         self.truncating = truncating
         self.value = value
+        self.data_format = data_format
 
     def fit(self, X, y=None):
         """Learn ``maxlen_`` (the longest sequence) when ``maxlen`` is None.
@@ -147,7 +159,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         """
         self._validate_params()
         seqs = self._read_sequences(X, reset=True)
-        self.maxlen_ = int(self.maxlen or seqs.lengths.max())
+        self.maxlen_ = int(self.maxlen or seqs.spans().max())
         return self
 
     @property
@@ -171,19 +183,9 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         """
         check_is_fitted(self, "maxlen_")
         seqs = self._read_sequences(X, reset=False)
-        layout = self._layout(seqs)
+        layout = seqs.repad(self.maxlen_, padding=self.padding, truncating=self.truncating)
         out = pad_values(layout.values, layout, fill=self.value)
         return self._wrap_output(_as_form(out, _univariate_input(X, seqs)), X)
-
-    def _layout(self, seqs):
-        """The kept steps of each sequence and where they start in the output."""
-        lengths = seqs.lengths
-        kept = np.minimum(lengths, self.maxlen_)
-        skip = lengths - kept if self.truncating == "pre" else np.zeros_like(kept)
-        rows = _ragged_positions(seqs.offsets[:-1] + skip, kept)
-        starts = self.maxlen_ - kept if self.padding == "pre" else np.zeros_like(kept)
-        offsets = np.concatenate([[0], np.cumsum(kept)])
-        return Sequences(seqs.values[rows], offsets, "3d", starts, self.maxlen_)
 
     def inverse_transform(self, X):
         """Remove the padding: back to a list of sequences.
@@ -202,7 +204,9 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
             Truncated steps cannot be restored.
         """
         check_is_fitted(self, "maxlen_")
-        seqs = to_sequences(X, mask_value=self.value, name="X", dtype=np.float64)
+        seqs = to_sequences(
+            X, mask_value=self.value, name="X", dtype=np.float64, data_format=self.data_format
+        )
         return _as_form(seqs.to_list(), seqs.form == "2d")
 
 
@@ -226,6 +230,11 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         Steps at either end of a sequence whose features all equal
         ``mask_value`` are padding: excluded from the statistics and left as
         they are. ``None`` reads every step as real.
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        Layout of 3-D array and list input: ``(n_samples, n_timesteps,
+        n_features)`` / ``(T_i, n_features)``, or ``(n_samples, n_channels,
+        n_timesteps)`` / ``(n_channels, T_i)`` as aeon and sktime give them.
+        The output keeps the input's layout.
 
     Attributes
     ----------
@@ -269,14 +278,21 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         "with_mean": ["boolean"],
         "with_std": ["boolean"],
         "mask_value": [Real, None],
+        "data_format": [StrOptions(set(DATA_FORMATS))],
     }
 
     def __init__(
-        self, *, with_mean: bool = True, with_std: bool = True, mask_value: float | None = np.nan
+        self,
+        *,
+        with_mean: bool = True,
+        with_std: bool = True,
+        mask_value: float | None = np.nan,
+        data_format: str = "channels_last",
     ) -> None:
         self.with_mean = with_mean
         self.with_std = with_std
         self.mask_value = mask_value
+        self.data_format = data_format
 
     def fit(self, X, y=None):
         """Compute the per-feature mean and standard deviation.
@@ -354,3 +370,9 @@ def _safe_scale(std, mean):
     """Replace (numerically) zero standard deviations by 1."""
     tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
     return np.where(std < tiny, 1.0, std)
+
+
+# SequencePatcher builds on the helpers above, so it is imported last.
+from ._patcher import SequencePatcher  # noqa: E402
+
+SequencePatcher.__module__ = __name__

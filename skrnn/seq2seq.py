@@ -23,12 +23,12 @@ from ._base import (
     DeviceSpec,
     Nonlinearity,
     OptimizerSpec,
+    DataFormat,
     PoolingKind,
     RandomState,
     store_params,
 )
 from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
-from ._data import Sequences
 from ._docstrings import fill_parameters
 from ._seq2seq_task import PREDICT_BATCH, Seq2SeqTask, decode, max_output_length, read_targets
 from ._vocab import _as_array_if_array_like, _encode_strings, _lookup, _string_items, _vocabulary
@@ -58,8 +58,9 @@ __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]
         ),
         "mask_value": (
             "float or None, default=np.nan",
-            "Padding marker of padded array ``X`` (and ``y``): steps at the start or "
-            "end whose features all equal it are skipped. ``None`` disables masking.",
+            "Padding marker of padded array ``X`` (and ``y``): a step whose features "
+            "all equal it is skipped wherever it sits (padding at either end or a "
+            "missing step in the middle). ``None`` disables masking.",
         ),
         "pooling": (
             "{'last', 'mean', 'max', 'attention'}, default='last'",
@@ -206,6 +207,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         nonlinearity: Nonlinearity = "tanh",
         embedding_dim: Optional[int] = None,
         mask_value: Optional[float] = np.nan,
+        data_format: DataFormat = "channels_last",
         pooling: PoolingKind = "last",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 1e-3,
@@ -271,7 +273,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if kind == "continuous":
             return raw, raw
         ids = _lookup(raw.values[:, 0], self.input_vocabulary_)[:, None]
-        return Sequences(ids, raw.offsets, raw.form, raw.starts, raw.n_timesteps), raw
+        return raw.with_values(ids), raw
 
     # ------------------------------------------------------------------ fit
     def _check_params_combination(self):

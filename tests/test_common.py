@@ -8,15 +8,12 @@ from skrnn import RNNClassifier, RNNRegressor
 _FAST = dict(hidden_size=16, max_iter=40, learning_rate_init=1e-2,
              random_state=0, device="cpu")
 
-_NAN_IS_PADDING = (
-    "the check scatters NaN inside sequences; NaN is accepted only as whole "
-    "padding steps at a sequence's ends (mask_value=np.nan, hence the allow_nan "
-    "tag) and raises elsewhere. Pickling is tested in tests/test_sklearn_api.py."
-)
 _ULP = (
-    "float32 inference: a sample predicted in a batch and alone differs by about "
-    "one float32 ulp (3e-7, different BLAS kernels per batch size), above the "
-    "check's atol=1e-7; batched == alone to 1e-6 is tested in tests/test_estimators.py."
+    "float32 inference: a sample predicted in a batch and alone may differ by about "
+    "one float32 ulp (3e-7) when the BLAS picks different kernels per batch size, "
+    "above the check's atol=1e-7. With the CPU kernels of the pinned torch build on "
+    "this project's machines the results agree, so the check shows as XPASS there; "
+    "batched == alone to 1e-6 is tested in tests/test_estimators.py on every platform."
 )
 _FLOAT32 = (
     "training runs in float32: weighted and repeated fits agree to ~1e-5 "
@@ -25,10 +22,7 @@ _FLOAT32 = (
 
 
 def expected_failures(estimator):
-    failures = {
-        "check_estimators_pickle": _NAN_IS_PADDING,
-        "check_estimators_pickle(readonly_memmap=True)": _NAN_IS_PADDING,
-    }
+    failures = {}
     if isinstance(estimator, RNNClassifier):
         # softmax probabilities expose float32 rounding that the regressor's
         # outputs on these checks' data stay within

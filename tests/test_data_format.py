@@ -167,3 +167,49 @@ def test_short_windows_of_a_few_features_do_not_warn():
         to_sequences([np.zeros((1, 4))] * 3)
     with pytest.warns(UserWarning, match="single time step of 24 features"):
         to_sequences(np.zeros((5, 1, 24)))  # ItalyPowerDemand's (n, 1, 24)
+
+
+# ------------------------------------------------- the data_format parameter
+def test_every_sequence_reader_takes_data_format():
+    from skrnn import RNNRegressor, Seq2SeqTransformer, SequencePadder, SequencePatcher
+
+    for cls in (RNNClassifier, RNNRegressor, Seq2SeqTransformer, SequencePadder,
+                SequenceScaler, SequencePatcher):
+        assert cls().get_params()["data_format"] == "channels_last", cls
+    with pytest.raises(ValueError, match="data_format"):
+        RNNClassifier(data_format="NCT").fit(np.zeros((4, 3, 2)), [0, 1, 0, 1])
+
+
+def test_aeon_arrays_fit_as_aeon_users_pass_them(motions, vowels):
+    X, y = motions
+    first = RNNClassifier(**FAST, data_format="channels_first").fit(X, y)
+    last = RNNClassifier(**FAST).fit(X.transpose(0, 2, 1), y)
+    assert first.n_features_in_ == 6
+    np.testing.assert_array_equal(
+        first.predict_proba(X), last.predict_proba(X.transpose(0, 2, 1))
+    )
+    Xv, yv = vowels  # aeon's ragged list of (12, T_i)
+    clf = RNNClassifier(**FAST, data_format="channels_first").fit(Xv, yv)
+    assert clf.n_features_in_ == 12
+    np.testing.assert_array_equal(
+        clf.predict_proba(Xv),
+        RNNClassifier(**FAST).fit([x.T for x in Xv], yv).predict_proba([x.T for x in Xv]),
+    )
+
+
+def test_per_step_predictions_and_transformers_keep_channels_first():
+    from skrnn import RNNRegressor, SequencePadder
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(12, 3, 7))  # (n, C, T)
+    X[0, :, 5:] = np.nan  # a shorter sequence, padded at the end
+    reg = RNNRegressor(**FAST, return_sequences=True, data_format="channels_first")
+    pred = reg.fit(X, np.nan_to_num(X[:, 0, :])).predict(X)
+    assert pred.shape == (12, 7) and np.isnan(pred[0, 5:]).all()
+    ragged = [rng.normal(size=(3, t)) for t in (5, 2)]
+    padded = SequencePadder(data_format="channels_first").fit_transform(ragged)
+    assert padded.shape == (2, 3, 5) and np.isnan(padded[1, :, 2:]).all()
+    np.testing.assert_array_equal(padded[1, :, :2], ragged[1])
+    scaled = SequenceScaler(data_format="channels_first").fit(X)
+    assert scaled.mean_.shape == (3,)
+    np.testing.assert_allclose(scaled.mean_, np.nanmean(X.transpose(0, 2, 1).reshape(-1, 3), 0))

@@ -24,18 +24,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 _FAST = dict(hidden_size=8, max_iter=2, learning_rate_init=1e-2, batch_size=256,
              random_state=0, device="cpu")
 
-_NAN_IS_PADDING = (
-    "the check scatters NaN inside sequences; NaN is accepted only as whole "
-    "padding steps at a sequence's ends (mask_value=np.nan, hence the allow_nan "
-    "tag) and raises elsewhere. Pickling is tested below."
-)
 _FLOAT32 = (
     "training runs in float32: weighted and repeated fits agree to ~1e-5, not "
     "to the check's rtol=1e-7."
 )
 EXPECTED_FAILURES = {
-    "check_estimators_pickle": _NAN_IS_PADDING,
-    "check_estimators_pickle(readonly_memmap=True)": _NAN_IS_PADDING,
     "check_sample_weight_equivalence_on_dense_data": _FLOAT32,
 }
 
