@@ -188,6 +188,14 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                     f"tbptt_steps needs pooling='last' (or return_sequences=True); "
                     f"pooling={self.pooling!r} reads every step of the sequence at once."
                 )
+        if self.dropout > 0 and self.num_layers == 1:
+            warnings.warn(
+                f"dropout={self.dropout} has no effect with num_layers=1: it applies "
+                "between stacked recurrent layers only (as in torch.nn.LSTM). Use "
+                "num_layers >= 2, or dropout=0.0 to silence this warning.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _validate_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X`` and return it as :class:`~skrnn._data.Sequences`.
@@ -195,11 +203,29 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         2-D tables follow sklearn's convention (``n_features_in_`` counts the
         columns, i.e. time steps); 3-D and ragged input count features per step.
         """
-        return validate_sequences(
+        seqs = validate_sequences(
             self, X, reset=reset, mask_value=self.mask_value,
             sequence_lengths=sequence_lengths, token_ids=self.embedding_dim is not None,
             data_format=self.data_format,
         )
+        if reset:
+            self._fitted_with_lengths = sequence_lengths is not None
+        elif (
+            sequence_lengths is None and seqs.form != "ragged"
+            and getattr(self, "_fitted_with_lengths", False)
+        ):
+            warnings.warn(
+                f"{type(self).__name__} was fitted with sequence_lengths, but this padded "
+                "X comes without them, so every step that is not mask_value padding is "
+                "read as real. Pass sequence_lengths=... here too; in GridSearchCV or "
+                "cross_validate, enable metadata routing "
+                "(sklearn.set_config(enable_metadata_routing=True)) and request them "
+                "with .set_fit_request(sequence_lengths=True)"
+                ".set_score_request(sequence_lengths=True) so they reach scoring.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return seqs
 
     def _encode_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X``; return (the network's input, the validated input).

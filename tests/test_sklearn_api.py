@@ -3,6 +3,7 @@ GridSearchCV (3-D, ragged, sequence_lengths as a fit parameter),
 cross_val_score, pickle, label types, DataFrames."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,9 @@ def test_grid_search_with_sequence_lengths_fit_param():
     padded, lengths = zero_padded(X)
     est = RNNClassifier(mask_value=None, max_iter=3, random_state=0)
     gs = GridSearchCV(est, {"hidden_size": [4, 8]}, cv=KFold(2), refit=True)
-    gs.fit(padded, y, sequence_lengths=lengths)
+    # without metadata routing the lengths reach fit but not scoring: warned
+    with pytest.warns(UserWarning, match="fitted with sequence_lengths.*metadata routing"):
+        gs.fit(padded, y, sequence_lengths=lengths)
     # the refit model saw the lengths: same as fitting on the ragged list
     ref = RNNClassifier(max_iter=3, random_state=0, hidden_size=gs.best_params_["hidden_size"])
     ref.fit(X, y)
@@ -107,6 +110,15 @@ def test_sequence_lengths_routed_to_score_with_metadata_routing():
         routed = cross_val_score(est, padded, y, cv=KFold(2), params={"sequence_lengths": lengths})
     plain = cross_val_score(RNNClassifier(max_iter=3, random_state=0), X, y, cv=KFold(2))
     np.testing.assert_allclose(routed, plain)
+
+
+def test_dropout_without_stacked_layers_warns():
+    X, y = ragged()
+    with pytest.warns(UserWarning, match="dropout=0.3 has no effect with num_layers=1"):
+        RNNClassifier(**{**FAST, "dropout": 0.3}).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="dropout")
+        RNNClassifier(**{**FAST, "dropout": 0.3, "num_layers": 2}).fit(X, y)
 
 
 def test_string_and_non_contiguous_labels():
