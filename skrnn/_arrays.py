@@ -8,6 +8,18 @@ import scipy.sparse as sp
 from ._layout import channels_first_hint
 
 
+# the largest token id: ids are stored as int64
+_MAX_TOKEN_ID = np.iinfo(np.int64).max
+
+
+def _huge_id_message(name, value):
+    return (
+        f"{name} holds the token id {value}, beyond the int64 range token ids are "
+        f"stored in (largest {_MAX_TOKEN_ID}); token ids are labels, so renumber "
+        "them (e.g. with np.unique(..., return_inverse=True))."
+    )
+
+
 def _ragged_positions(starts, lengths):
     """Flat row indices of the steps ``starts[i] .. starts[i] + lengths[i]``."""
     total = int(lengths.sum())
@@ -44,6 +56,8 @@ def _as_numeric(X, name, token_ids):
         X = X.to_numpy()
     if token_ids:
         arr = np.asarray(X)
+        if arr.dtype.kind == "u" and arr.size and arr.max() > _MAX_TOKEN_ID:
+            raise ValueError(_huge_id_message(name, arr.max()))
         if arr.dtype.kind in "iu":
             return arr.astype(np.int64, copy=False)
         if arr.dtype.kind == "b" or arr.dtype.kind not in "fO":
@@ -53,7 +67,14 @@ def _as_numeric(X, name, token_ids):
             )
         # float input is accepted when every real value is integral (NaN
         # padding makes padded token arrays float); checked after masking.
-        return arr.astype(np.float64)
+        try:
+            return arr.astype(np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise TypeError(
+                f"{name} must contain integer token ids because embedding_dim is "
+                "set, but it holds values that are not numbers (e.g. strings); "
+                "map symbols to integer ids first."
+            ) from None
     kind = X.dtype.kind if isinstance(X, np.ndarray) else None
     if kind in ("c", "U", "S", "M", "m"):  # float64 would drop imaginary parts, parse text, count days
         raise TypeError(
@@ -78,6 +99,8 @@ def _to_int_ids(values, name):
                 "set, but it holds non-integer values; pass integer arrays or "
                 "unset embedding_dim for real-valued input."
             )
+        if values.size and np.abs(values).max() >= 2.0**63:  # int64 holds less
+            raise ValueError(_huge_id_message(name, np.abs(values).max()))
         ids = values.astype(np.int64)
     if ids.size and ids.min() < 0:
         raise ValueError(f"{name} holds negative token ids ({ids.min()}); ids must be >= 0.")

@@ -18,11 +18,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _engine
+from . import _engine, _seeding
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
 from ._data import check_sample_aligned
-from ._tasks import Task, subset_targets
+from ._tasks import Task, subset_targets, token_rows, token_vocabulary
+from ._threads import with_torch_threads
 from ._validation import validate_sequences
 from .persistence import PersistenceMixin
 
@@ -48,23 +49,13 @@ def _stream(seqs):
     return seqs.values.nbytes > _STREAM_BYTES
 
 
-def restore_on_failure(fit_method):
-    """Decorator for fit methods: when the fit raises (an invalid input found
-    halfway, a diverged loss, an error in a callback), every attribute is put
-    back as it was, so a failed fit never leaves a half-updated estimator
-    that looks fitted."""
-
-    @functools.wraps(fit_method)
-    def wrapper(self, *args, **kwargs):
-        saved = dict(self.__dict__)
-        try:
-            return fit_method(self, *args, **kwargs)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-
-    return wrapper
+def estimator_snapshot(estimator):
+    """A shallow copy of ``estimator`` sharing its attribute values, taken in
+    one step (a dict copy): fit works on one and publishes it, predict reads
+    one, so neither sees another thread's half-finished refit."""
+    snap = object.__new__(type(estimator))
+    snap.__dict__ = dict(estimator.__dict__)
+    return snap
 
 
 def store_params(estimator, params):
@@ -112,6 +103,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     n_iter_no_change: int
     tol: float
     device: DeviceSpec
+    n_threads: Optional[int]
     random_state: RandomState
     verbose: int
     warm_start: bool
@@ -143,6 +135,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str, torch.device],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -230,15 +223,19 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     def _encode_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X``; return (the network's input, the validated input).
 
-        Token ids (``embedding_dim`` set) are capped at ``n_tokens_``: ids
-        never seen in fit share one extra "unknown" embedding row.
+        Token ids (``embedding_dim`` set) below 65,536 are their own
+        embedding rows (``n_tokens_`` = the largest id seen + 1); with a
+        larger id, the ids map through the vocabulary of distinct ids learned
+        in fit (``n_tokens_`` of them, one row each, whatever their size).
+        Ids never seen in fit share one extra "unknown" row.
         """
         raw = self._validate_X(X, reset=reset, sequence_lengths=sequence_lengths)
         if self.embedding_dim is None:
             return raw, raw
         if reset:
-            self.n_tokens_ = int(raw.values.max()) + 1
-        values = np.minimum(raw.values, self.n_tokens_)
+            vocabulary = self._token_vocabulary = token_vocabulary(raw.values)
+            self.n_tokens_ = int(raw.values.max()) + 1 if vocabulary is None else len(vocabulary)
+        values = token_rows(raw.values, getattr(self, "_token_vocabulary", None), self.n_tokens_)
         return raw.with_values(values), raw
 
     def _check_sample_weight(self, sample_weight, n):
@@ -282,10 +279,24 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
 
     # ------------------------------------------------------------------- fit
-    @restore_on_failure
+    @with_torch_threads
     def _fit(self, X, y, sample_weight, sequence_lengths, *, incremental, classes=None):
         """The one fit path: ``fit`` (``incremental=False``) and
-        ``partial_fit`` (one epoch, ``incremental=True``) of every estimator."""
+        ``partial_fit`` (one epoch, ``incremental=True``) of every estimator.
+
+        The fit runs on a shallow copy of the estimator and publishes every
+        fitted attribute at once at the end, so a fit that fails (or is
+        interrupted outside the training epochs) leaves the estimator exactly
+        as it was, and a concurrent ``predict`` sees the old model or the new
+        one, never a mix."""
+        work = estimator_snapshot(self)
+        work._fit_unpublished(X, y, sample_weight, sequence_lengths,
+                              incremental=incremental, classes=classes)
+        # one step: attributes the fit removed (e.g. feature_names_in_) go too
+        self.__dict__ = work.__dict__
+        return self
+
+    def _fit_unpublished(self, X, y, sample_weight, sequence_lengths, *, incremental, classes):
         self._check_params_combination()
         task = self._task
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
@@ -300,22 +311,19 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         split = None
         if self.early_stopping and not incremental:
             split = self._validation_split(targets, seqs.n_samples, seed)
-        with _engine.seeded(device, seed):
+        with _seeding.seeded_init(seed):
             spec = task.network_spec(self, seqs)
             module, optimizer = self._module_and_optimizer(
                 continuing, lambda: task.build_network(self, spec), device
             )
+        with _seeding.fit_generator(device, seed):
             train, val = self._training_batches(seqs, targets, weights, device, split)
             history = _engine.fit_module(
                 module, optimizer, train, cfg, val=val,
                 val_score=None if val is None else functools.partial(task.validation_score, self),
                 epochs=1 if incremental else None,
             )
-
-        # Assign only now, so a failed fit leaves the estimator as it was.
-        return self._store_fit(
-            module, history, spec, continuing=continuing, incremental=incremental
-        )
+        self._store_fit(module, history, spec, continuing=continuing, incremental=incremental)
 
     def _training_batches(self, seqs, targets, weights, device, split):
         """Training batches and, with a ``(train, validation)`` index split,
@@ -342,7 +350,13 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             self.optimizer, module.parameters(), self.learning_rate_init, self.alpha
         )
         if continuing and getattr(self, "_optimizer_state", None) is not None:
-            optimizer.load_state_dict(self._optimizer_state)
+            # a copy: load_state_dict keeps the given tensors, which the
+            # optimizer then updates in place
+            optimizer.load_state_dict(copy.deepcopy(self._optimizer_state))
+            # the current learning_rate_init and alpha apply to the new fit
+            for group in optimizer.param_groups:
+                group["lr"] = self.learning_rate_init
+                group["weight_decay"] = self.alpha
         return module, optimizer
 
     def _store_fit(self, module, history, spec, *, continuing, incremental):
@@ -396,10 +410,12 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
         return module, data
 
+    @with_torch_threads
     def _forward(self, X, sequence_lengths=None, transform=None):
         """Network outputs for ``X``: (n_samples, K), or (total_steps, K) with
         the validated sequences for per-step models."""
         check_is_fitted(self, "module_")
+        self = estimator_snapshot(self)  # one consistent fitted state
         seqs, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
         module, data = self._inference_batches(seqs)
         out = _engine.predict_outputs(module, data, max(self.batch_size, _INFERENCE_BATCH), transform)
@@ -407,6 +423,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
 
     def _predict(self, X, sequence_lengths=None):
         """The task's prediction for ``X``."""
+        check_is_fitted(self, "module_")
+        self = estimator_snapshot(self)  # one consistent fitted state
         out, seqs = self._forward(X, sequence_lengths)
         return self._task.inference_output(self, out, seqs)
 

@@ -106,6 +106,15 @@ SHARED_PARAMETERS = {
         "{'auto', 'cpu', 'cuda'} or torch.device, default='auto'",
         "Where the network trains and predicts; ``'auto'`` uses CUDA when available.",
     ),
+    "n_threads": (
+        "int or None, default=1",
+        "Torch intra-op threads while this estimator fits and predicts "
+        "(``torch.set_num_threads``, process-wide; the previous count is restored "
+        "afterwards). One thread is the fastest for the small recurrent networks "
+        "skrnn trains and keeps results independent of the machine's cores and "
+        "of ``GridSearchCV(n_jobs=...)``; raise it for large networks on an idle "
+        "machine. ``None`` leaves torch's setting alone.",
+    ),
     "random_state": (
         "int, RandomState instance or None, default=None",
         "Seeds weight initialisation, shuffling, dropout and the validation "

@@ -14,8 +14,10 @@ divergence and interrupts) and :func:`fit_module` (the epochs and early
 stopping).
 """
 
-import contextlib
+import importlib
 import math
+import signal
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -26,6 +28,34 @@ from tqdm.auto import tqdm
 
 from ._batches import bounded_batches, length_grouped_batches
 from ._modules import step_mask
+
+
+def _import_lazy_torch_modules():
+    """Import the torch modules that torch imports lazily on the first
+    optimizer construction and step (``torch._dynamo`` and its sympy, the
+    profiler's monitor) now, with Ctrl-C held back until they are complete:
+    an interrupt landing inside those imports used to leave half-initialised
+    modules that broke every later fit in the process."""
+    names = ("torch._dynamo", "torch.profiler._cupti_monitor")
+    if threading.current_thread() is not threading.main_thread():
+        for name in names:
+            importlib.import_module(name)
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # pragma: no cover - absent in some torch builds
+                pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+_import_lazy_torch_modules()
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
 
@@ -47,16 +77,6 @@ def resolve_device(device):
             "use device='cpu' or device='auto'."
         )
     return device
-
-
-@contextlib.contextmanager
-def seeded(device, seed):
-    """Run the block with torch's RNG seeded to ``seed`` (CPU and ``device``)
-    and restore the caller's global random state afterwards."""
-    forked = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=forked):
-        torch.manual_seed(seed)
-        yield
 
 
 def make_optimizer(optimizer, params, lr, weight_decay):

@@ -15,6 +15,8 @@ sequences.)
 import torch
 from torch import nn
 
+from ._seeding import Dropout
+
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
@@ -83,7 +85,7 @@ class RecurrentEncoder(nn.Module):
                 )
             )
         self.layers = nn.ModuleList(layers)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 and num_layers > 1 else None
+        self.dropout = Dropout(dropout) if dropout > 0 and num_layers > 1 else None
 
     @property
     def output_size(self):

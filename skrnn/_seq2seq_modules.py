@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._modules import Pooling, RecurrentEncoder, step_mask
+from ._seeding import Dropout, rand
 from ._vocab import BOS, EOS, PAD, UNK
 
 _STEP_CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
@@ -84,7 +85,7 @@ class Decoder(nn.Module):
             _STEP_CELLS[cell](embedding_dim + feed if i == 0 else hidden_size, hidden_size, **extra)
             for i in range(num_layers)
         )
-        self.dropout = nn.Dropout(dropout) if dropout > 0 and num_layers > 1 else None
+        self.dropout = Dropout(dropout) if dropout > 0 and num_layers > 1 else None
         self.attention = None if attention is None else Attention(attention, hidden_size, memory_size)
         if attention == "luong":
             self.combine = nn.Linear(hidden_size + memory_size, hidden_size)
@@ -267,7 +268,7 @@ def teacher_forced_loss(model, x, lengths, y, w, *, teacher_forcing=1.0):
             nxt = gold
             if teacher_forcing < 1.0:
                 own = logits.detach().argmax(-1)
-                nxt = torch.where(torch.rand(N, device=x.device) < teacher_forcing, gold, own)
+                nxt = torch.where(rand(N, device=x.device) < teacher_forcing, gold, own)
         else:
             vec = dec.out(features)
             stop = dec.stop(features).squeeze(-1)
@@ -283,7 +284,7 @@ def teacher_forced_loss(model, x, lengths, y, w, *, teacher_forcing=1.0):
                 break
             nxt_vec = gold
             if teacher_forcing < 1.0:
-                coin = torch.rand(N, 1, device=x.device) < teacher_forcing
+                coin = rand(N, 1, device=x.device) < teacher_forcing
                 nxt_vec = torch.where(coin, gold, vec.detach())
             nxt = torch.cat([nxt_vec, nxt_vec.new_zeros(N, 1)], dim=-1)
         prev = nxt

@@ -8,6 +8,7 @@ import torch
 
 from ._batches import SequenceBatches, length_grouped_batches
 from ._data import Sequences, _is_ragged_container, to_sequences
+from ._memory import ATTENTION_BYTES, check_batch, recurrent_bytes
 from ._seq2seq_modules import Seq2SeqNet, beam_decode, greedy_decode, teacher_forced_loss
 from ._vocab import (
     N_SPECIAL,
@@ -83,6 +84,14 @@ class Seq2SeqTask:
         return _PairBatches(X, targets, weights, device)
 
     def batch_loss(self, est, model, x, lengths, y, w):
+        check_batch(
+            _training_bytes(est, x.shape[0], x.shape[1], y[0].shape[1] + 1),
+            f"{x.shape[0]} pair(s) of up to {x.shape[1]} input and {y[0].shape[1]} "
+            "output steps",
+            "Split the sequences into shorter pieces, lower batch_size or hidden_size, "
+            "use attention='luong' (memory grows with input x output steps, not also "
+            "with hidden_size) or attention=None,",
+        )
         return teacher_forced_loss(model, x, lengths, y, w, teacher_forcing=est.teacher_forcing)
 
     def validation_score(self, est, model, val):
@@ -104,6 +113,18 @@ class Seq2SeqTask:
 
     def inference_output(self, est, outputs, X):
         return user_outputs(est, outputs)
+
+
+def _training_bytes(est, n_pairs, n_source, n_target):
+    """Activation memory of one teacher-forced batch: the encoder, the
+    decoder and the attention over every (source, target) step pair."""
+    directions = 2 if est.bidirectional else 1
+    encoder = recurrent_bytes(n_pairs, n_source, est.hidden_size, est.num_layers, directions)
+    decoder = recurrent_bytes(n_pairs, n_target, est.hidden_size, est.num_layers)
+    per_pair = ATTENTION_BYTES.get(est.attention, 0)
+    if est.attention == "bahdanau":
+        per_pair *= est.hidden_size
+    return encoder + decoder + per_pair * n_pairs * n_source * n_target
 
 
 def max_output_length(est):

@@ -34,7 +34,9 @@ from sklearn.utils.validation import check_array, column_or_1d
 from . import _engine
 from ._batches import SequenceBatches
 from ._data import Sequences, align_step_targets, pad_values
+from ._memory import check_batch, recurrent_bytes
 from ._modules import SequenceNet
+from ._vocab import N_SPECIAL, UNK, _lookup, _vocabulary
 
 _VALIDATION_BATCH = 1024
 
@@ -78,6 +80,30 @@ class Task(Protocol):
         """The prediction returned to the user from the network's outputs on ``X``."""
 
 
+# Token ids below this are their own embedding rows (as exported models read
+# them); a larger id switches to a vocabulary of the distinct ids.
+DENSE_TOKEN_ROWS = 2**16
+
+
+def token_vocabulary(ids):
+    """The sorted distinct token ids of the fit (int64), or None when every
+    id is below ``DENSE_TOKEN_ROWS`` and the ids are the rows themselves."""
+    if int(ids.max()) < DENSE_TOKEN_ROWS:
+        return None
+    return _vocabulary(ids, "tokens")
+
+
+def token_rows(ids, vocabulary, n_tokens):
+    """Embedding rows of token ids: their position in the fitted
+    ``vocabulary``, or ``n_tokens`` (the shared "unknown" row) for ids never
+    seen in fit. Without a vocabulary (``vocabulary`` None: small ids) the
+    ids are the rows, capped at ``n_tokens`` (the largest id seen + 1)."""
+    if vocabulary is None:
+        return np.minimum(ids, n_tokens)
+    rows = _lookup(ids, vocabulary)
+    return np.where(rows == UNK, n_tokens, rows - N_SPECIAL)
+
+
 def subset_targets(targets, idx):
     """Rows ``idx`` of per-sample targets, or samples ``idx`` of sequence targets."""
     return targets.subset(idx) if isinstance(targets, Sequences) else targets[idx]
@@ -112,6 +138,13 @@ class _SequenceNetTask:
         return SequenceBatches(X.values, X.offsets, values, weights, per_step, device)
 
     def batch_loss(self, est, model, x, lengths, y, w):
+        check_batch(
+            recurrent_bytes(x.shape[0], x.shape[1], est.hidden_size, est.num_layers,
+                            2 if est.bidirectional else 1),
+            f"{x.shape[0]} sequences of up to {x.shape[1]} steps",
+            "Set tbptt_steps (truncated backpropagation keeps one chunk), lower "
+            "batch_size or hidden_size,",
+        )
         return _engine.weighted_loss(model(x, lengths), y, w, lengths, self.sample_loss)
 
     def validation_score(self, est, model, val):

@@ -119,6 +119,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
         device: DeviceSpec = "auto",
+        n_threads: Optional[int] = 1,
         random_state: RandomState = None,
         verbose: int = 0,
         warm_start: bool = False,

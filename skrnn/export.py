@@ -62,16 +62,27 @@ class _ServingNet(nn.Module):
     filler steps zeroed, unknown token ids mapped, softmax for classifiers,
     NaN past the end of per-step outputs."""
 
-    def __init__(self, net, *, proba, per_step, max_token=None):
+    def __init__(self, net, *, proba, per_step, max_token=None, vocabulary=None):
         super().__init__()
         self.net = net
         self.proba = proba
         self.per_step = per_step
         self.max_token = max_token
+        # ids of a fit with large ids map through its sorted vocabulary
+        self.by_vocabulary = vocabulary is not None
+        self.register_buffer(
+            "vocabulary",
+            torch.as_tensor(np.zeros(0) if vocabulary is None else vocabulary, dtype=torch.int64),
+        )
 
     def forward(self, x, lengths):
         mask = step_mask(lengths, x.shape[1])
-        if self.max_token is not None:
+        if self.by_vocabulary:
+            # row of each id in the vocabulary; unseen ids share row max_token
+            hit = x.unsqueeze(-1) == self.vocabulary
+            rows = hit.to(torch.int64).argmax(-1)
+            x = torch.where(hit.any(-1), rows, torch.full_like(rows, self.max_token))
+        elif self.max_token is not None:
             x = torch.clamp(x, 0, self.max_token)
         x = torch.where(mask.unsqueeze(-1), x, torch.zeros_like(x))
         out = self.net(x, lengths)
@@ -91,6 +102,7 @@ def _serving_net(estimator):
     model = _ServingNet(
         net, proba=proba, per_step=per_step,
         max_token=int(estimator.n_tokens_) if tokens else None,
+        vocabulary=getattr(estimator, "_token_vocabulary", None) if tokens else None,
     ).eval()
     n_features = int(estimator._n_step_features)
     meta = {

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from ._modelfile import ModelFileError, check_npy, check_schema, pack, parse_json, read_archive
+from ._seeding import seeded_init
 
 __all__ = ["PersistenceMixin", "ModelFileError", "save", "load", "trusted_types"]
 
@@ -115,7 +116,9 @@ class PersistenceMixin:
             v.size for v in weights.values())
         if extra > 2**24:
             raise ModelFileError(f"{where} declares {extra} unsaved buffer elements")
-        with torch.random.fork_rng(devices=[]):
+        # under the process-wide initialisation lock: a fit initialising in
+        # another thread keeps its seeded starting weights
+        with seeded_init(0):
             module = self._build_network()
         module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
         return module.train(bool(training))

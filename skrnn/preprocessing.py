@@ -312,8 +312,10 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         self._validate_params()
         values = self._read_sequences(X, reset=True, mask_value=self.mask_value).values
         self.n_steps_seen_ = values.shape[0]
-        self.mean_ = values.mean(axis=0)
-        self.var_ = values.var(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.mean_ = values.mean(axis=0)
+            self.var_ = values.var(axis=0)
+        _check_finite_result(np.concatenate([self.mean_, self.var_]), values, "fit")
         self.scale_ = _safe_scale(np.sqrt(self.var_), self.mean_) if self.with_std else None
         return self
 
@@ -352,7 +354,10 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         check_is_fitted(self, "mean_")
         seqs = self._read_sequences(X, reset=False, mask_value=self.mask_value)
         fill = np.nan if self.mask_value is None else self.mask_value
-        out = pad_values(func(seqs.values), seqs, fill=fill)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mapped = func(seqs.values)
+        _check_finite_result(mapped, seqs.values, func.__name__.strip("_"))
+        out = pad_values(mapped, seqs, fill=fill)
         return self._wrap_output(_as_form(out, _univariate_input(X, seqs)), X)
 
     def _scale(self, values):
@@ -364,6 +369,20 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         if self.with_std:
             values = values * self.scale_
         return values + self.mean_ if self.with_mean else values
+
+
+def _check_finite_result(result, values, step):
+    """Finite input must give finite statistics and outputs: values near the
+    float64 limit (1.8e308) overflow the mean, the variance or the scaled
+    values, which would otherwise come back as inf/NaN."""
+    if np.isfinite(result).all():
+        return
+    raise ValueError(
+        f"SequenceScaler cannot {step} this data in float64: values up to "
+        f"{np.abs(values).max():.3g} overflow its mean, variance or scaled values "
+        "(the variance squares deviations from the mean, which must stay below about "
+        "1.3e154); divide X by a large constant first."
+    )
 
 
 def _safe_scale(std, mean):

@@ -26,11 +26,13 @@ from ._base import (
     DataFormat,
     PoolingKind,
     RandomState,
+    estimator_snapshot,
     store_params,
 )
 from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
 from ._docstrings import fill_parameters
 from ._seq2seq_task import PREDICT_BATCH, Seq2SeqTask, decode, max_output_length, read_targets
+from ._threads import torch_threads, with_torch_threads
 from ._vocab import _as_array_if_array_like, _encode_strings, _lookup, _string_items, _vocabulary
 from .plotting import save_attention_heatmap
 
@@ -222,6 +224,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
         device: DeviceSpec = "auto",
+        n_threads: Optional[int] = 1,
         random_state: RandomState = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -325,6 +328,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
 
     # -------------------------------------------------------------- predict
+    @with_torch_threads
     def _predict_internal(self, X, sequence_lengths, return_attention):
         check_is_fitted(self, "module_")
         if return_attention and self.attention is None:
@@ -366,8 +370,10 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             over the ``S_i`` real input steps used to produce output step ``t``
             (each row sums to 1). See :func:`save_attention_heatmap`.
         """
-        outputs, weights, src = self._predict_internal(X, sequence_lengths, return_attention)
-        Y = self._task.inference_output(self, outputs, src)
+        check_is_fitted(self, "module_")
+        est = estimator_snapshot(self)  # one consistent fitted state
+        outputs, weights, src = est._predict_internal(X, sequence_lengths, return_attention)
+        Y = est._task.inference_output(est, outputs, src)
         return (Y, weights) if return_attention else Y
 
     def transform(self, X, sequence_lengths=None):
@@ -384,9 +390,11 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             The encoder's outputs pooled over the real steps (``pooling``).
         """
         check_is_fitted(self, "module_")
+        self = estimator_snapshot(self)  # one consistent fitted state
         src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
         module, data = self._inference_batches(src)
-        out = _engine.predict_outputs(module, data, PREDICT_BATCH * 4)
+        with torch_threads(self.n_threads):
+            out = _engine.predict_outputs(module, data, PREDICT_BATCH * 4)
         return out.astype(np.float64)
 
     def fit_transform(self, X, y=None, **fit_params):

@@ -141,17 +141,20 @@ def test_regressor_per_step_and_pooled(fmt, tmp_path):
     np.testing.assert_allclose(run(x, lengths), reg.predict(seqs), rtol=1e-4, atol=1e-5)
 
 
-def test_token_ids(fmt, tmp_path):
+@pytest.mark.parametrize("ids", [np.arange(10), np.array([7, 70_000, 10**6, 10**12])],
+                         ids=["small ids", "large ids (vocabulary)"])
+def test_token_ids(fmt, tmp_path, ids):
     export, runner, name = fmt
     rng = np.random.RandomState(0)
-    X = [rng.randint(0, 10, size=(rng.randint(2, 9), 1)) for _ in range(60)]
-    y = np.array([int((s == 3).any()) for s in X])
+    X = [rng.choice(ids, size=(rng.randint(2, 9), 1)) for _ in range(60)]
+    y = np.array([int((s == ids[3]).any()) for s in X])
     clf = fit_quietly(RNNClassifier(embedding_dim=4, hidden_size=8, max_iter=2, device="cpu",
                              random_state=0), X, y)
     export(clf, tmp_path / name)
     run, meta = runner(tmp_path / name)
     assert meta["token_ids"] is True
-    test = [rng.randint(0, 14, size=(rng.randint(1, 12), 1)) for _ in range(11)]  # unseen ids too
+    unseen = np.concatenate([ids, ids[-1:] + 1, [11, 12, 13]])  # unseen ids too
+    test = [rng.choice(unseen, size=(rng.randint(1, 12), 1)) for _ in range(11)]
     lengths = np.array([len(s) for s in test], dtype=np.int64)
     x = np.zeros((len(test), lengths.max(), 1), dtype=np.int64)
     for i, s in enumerate(test):

@@ -1,6 +1,7 @@
-"""Parallel grid search: scores do not depend on n_jobs, and skrnn never
-touches torch's thread count (joblib's workers keep the single OpenMP thread
-they start with, so k workers do not oversubscribe k cores)."""
+"""Parallel grid search: scores do not depend on n_jobs, whatever the parent's
+torch thread count; each fit runs on its estimator's ``n_threads`` (1 by
+default) and gives the caller's thread count back, so k workers do not
+oversubscribe k cores."""
 
 import warnings
 
@@ -47,11 +48,49 @@ def test_cv_results_do_not_depend_on_n_jobs(one_thread, small_digits, small_grid
     )
 
 
-def test_fit_leaves_torch_threads_alone(small_digits):
+@pytest.mark.parametrize("n_threads, expected", [(1, 1), (2, 2), (None, "caller")])
+def test_fit_runs_on_n_threads_and_restores_the_callers(small_digits, monkeypatch, n_threads,
+                                                          expected):
+    from skrnn import _engine
+
     X, y = small_digits(60)
+    seen = []
+    fit_module = _engine.fit_module
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return fit_module(*args, **kwargs)
+
+    monkeypatch.setattr(_engine, "fit_module", recording)
     before = torch.get_num_threads()
-    RNNClassifier(hidden_size=4, max_iter=1, device="cpu", random_state=0).fit(X, y)
-    assert torch.get_num_threads() == before
+    torch.set_num_threads(3)
+    try:
+        clf = RNNClassifier(hidden_size=4, max_iter=1, device="cpu", random_state=0,
+                            n_threads=n_threads).fit(X, y)
+        assert torch.get_num_threads() == 3
+        clf.predict(X)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [3 if expected == "caller" else expected]
+
+
+def test_cv_results_do_not_depend_on_n_jobs_at_torchs_default_threads(small_digits,
+                                                                       small_grid_search):
+    """A user who changes nothing: the parent process keeps torch's default
+    (here two) intra-op threads while joblib's workers run one."""
+    X, y = small_digits()
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        serial = small_grid_search(1).fit(X, y)
+        parallel = small_grid_search(2).fit(X, y)
+    finally:
+        torch.set_num_threads(before)
+    s_scores, _ = scores(serial.cv_results_)
+    p_scores, _ = scores(parallel.cv_results_)
+    for key in s_scores:
+        np.testing.assert_array_equal(s_scores[key], p_scores[key], err_msg=key)
 
 
 def _fit_in_worker(X, y):
