@@ -96,7 +96,7 @@ sphinx_gallery_conf = {
     # difference) and dask_gridsearch (starts a cluster of worker processes;
     # tests/test_dask.py covers it). They are shown with their code only.
     "filename_pattern": r"/(?!reverse_attention\.py|dask_gridsearch\.py)[^/]+\.py$",
-    "ignore_pattern": r"__init__\.py|airline_",
+    "ignore_pattern": r"__init__\.py",
     # Examples save their figures as PNG files under examples/output (that is
     # what they do from the command line too); this scraper shows each PNG
     # written while a block ran. Matplotlib figures are not scraped, so no
