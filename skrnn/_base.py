@@ -22,6 +22,7 @@ from . import _engine, _seeding
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
 from ._data import check_sample_aligned
+from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from ._tasks import Task, subset_targets, token_rows, token_vocabulary
 from ._threads import with_torch_threads
 from ._validation import validate_sequences
@@ -78,6 +79,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     parameters to ``_parameter_constraints``; adding a parameter means its
     signature entry, docstring entry, constraint and one pass-through.
     """
+
+    # the HTML repr's "?" icon links to the class's API page (see _doclink.py)
+    _doc_link_module = "skrnn"
+    _doc_link_template = DOC_LINK_TEMPLATE
+    _doc_link_url_param_generator = doc_link_url_params
 
     # the shared parameters (set by each subclass's __init__)
     cell: Cell
