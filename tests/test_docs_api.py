@@ -174,3 +174,29 @@ def test_offline_inventories_are_valid(tmp_path):
             assert ":" in role and priority in ("1", "-1") and display == "-"
             assert not uri.startswith("http") and ".html" in uri
     assert "pandas.DataFrame" in {n for o, n, _, _ in external.OBJECTS if o == "pandas"}
+
+
+def _public_estimator_classes():
+    from sklearn.base import BaseEstimator
+
+    seen = {}
+    for qualname, _ in documented_entries():
+        obj = _resolve(qualname)
+        if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+            seen.setdefault(obj, qualname)
+    return seen
+
+
+def test_html_repr_links_to_the_api_page():
+    """Every documented estimator's HTML representation links to its API
+    page, ``api/generated/<documented name>.html`` on Read the Docs."""
+    from sklearn.utils import estimator_html_repr
+
+    classes = _public_estimator_classes()
+    assert {"skrnn.RNNClassifier", "skrnn.SequencePadder"} <= set(classes.values())
+    for cls, qualname in classes.items():
+        estimator = cls.__new__(cls)        # the link needs no parameters
+        url = f"https://skrnn.readthedocs.io/en/latest/api/generated/{qualname}.html"
+        assert estimator._get_doc_link() == url, cls
+    assert ('href="https://skrnn.readthedocs.io/en/latest/api/generated/skrnn.RNNClassifier.html"'
+            in estimator_html_repr(skrnn.RNNClassifier()))
