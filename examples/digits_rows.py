@@ -12,7 +12,7 @@ accuracy in some ten seconds of CPU time.
 
 The figure (``examples/output/digits_rows.png``, written when matplotlib is
 installed) shows the training loss per epoch and the confusion matrix on
-the test set. ``SKRNN_DOCS_FAST=1`` (the documentation build) trains for 10
+the test set. ``SKRNN_DOCS_FAST=1`` (the documentation build) trains for 20
 epochs instead of 40.
 """
 
@@ -69,7 +69,7 @@ def main():
     )
     clf = RNNClassifier(
         cell="lstm", hidden_size=64, bidirectional=True, batch_size=64,
-        learning_rate_init=3e-3, max_iter=10 if FAST else 40, tol=0.0, random_state=0,
+        learning_rate_init=3e-3, max_iter=20 if FAST else 40, tol=0.0, random_state=0,
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
