@@ -9,12 +9,18 @@ read again.
 import numpy as np
 import pandas as pd
 
+from ._quantiles import median_position
+
 __all__ = ["recursive_predictions"]
 
 
 def recursive_predictions(estimator, history, table, groups, futures, window, target_idx,
-                          static_idx, known_idx, future_known):
-    """Feed one-step predictions back; return (n_series, horizon, n_targets)."""
+                          static_idx, known_idx, future_known, quantiles=None):
+    """Feed one-step predictions back; return the forecasts (n_series,
+    horizon, n_targets) and, with ``quantiles`` (``(predict, levels)`` from
+    :func:`skrnn._quantiles.quantile_predictor`), the quantiles of every step
+    (n_series, horizon, n_targets, n_levels), else None. A quantile model
+    feeds back its median."""
     n_series, horizon = len(groups), len(futures[0])
     values = table.values.to_numpy(dtype=np.float64)
     lengths = np.array([min(window, len(rows)) for rows in groups])
@@ -31,6 +37,7 @@ def recursive_predictions(estimator, history, table, groups, futures, window, ta
     buffer[:, window:, static_idx] = buffer[:, window - 1 : window, static_idx]
     ids = None if table.ids is None else np.repeat(np.asarray(table.ids), span)
     offsets = np.arange(n_series)[:, None] * span
+    q_out = None
     for step in range(horizon):
         first = window - np.minimum(lengths + step, window)  # short series: no padding rows
         cols = np.arange(step, step + window)
@@ -39,8 +46,13 @@ def recursive_predictions(estimator, history, table, groups, futures, window, ta
         rows = buffer.reshape(-1, buffer.shape[2])[positions]
         frame = _frame_like(history, table, rows, stamps.take(positions),
                             None if ids is None else ids[positions])
-        pred = np.asarray(estimator.predict(frame))
-        pred = pred.reshape(len(pred), -1)[np.cumsum(real.sum(axis=1)) - 1]
+        last = np.cumsum(real.sum(axis=1)) - 1
+        if quantiles is None:
+            pred = np.asarray(estimator.predict(frame))
+            pred = pred.reshape(len(pred), -1)[last]
+        else:
+            q = quantiles[0](frame)[last]  # (n_series, n_outputs, n_levels)
+            pred = q[..., median_position(quantiles[1])]
         if pred.shape[1] != len(target_idx):
             raise ValueError(
                 f"The estimator predicts {pred.shape[1]} value(s) per row but the recursive "
@@ -49,7 +61,11 @@ def recursive_predictions(estimator, history, table, groups, futures, window, ta
                 "model use forecast_direct)."
             )
         buffer[:, window + step, target_idx] = pred
-    return buffer[:, window:, target_idx]
+        if quantiles is not None:
+            if q_out is None:
+                q_out = np.empty((n_series, horizon) + q.shape[1:])
+            q_out[:, step] = q
+    return buffer[:, window:, target_idx], q_out
 
 
 def _frame_like(history, table, values, stamps, ids):

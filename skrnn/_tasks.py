@@ -31,9 +31,10 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-from . import _engine
+from . import _engine, _losses
 from ._batches import SequenceBatches
 from ._data import Sequences, align_step_targets, pad_values
+from ._data import _pad_channels_last as pad_channels_last
 from ._memory import check_batch, recurrent_bytes
 from ._modules import SequenceNet
 from ._vocab import N_SPECIAL, UNK, _lookup, _vocabulary
@@ -145,7 +146,12 @@ class _SequenceNetTask:
             "Set tbptt_steps (truncated backpropagation keeps one chunk), lower "
             "batch_size or hidden_size,",
         )
-        return _engine.weighted_loss(model(x, lengths), y, w, lengths, self.sample_loss)
+        return _engine.weighted_loss(model(x, lengths), y, w, lengths, self.loss_of(est))
+
+    def loss_of(self, est):
+        """The pointwise loss for ``est`` (the task's ``sample_loss`` unless a
+        task's loss depends on the estimator's parameters)."""
+        return self.sample_loss
 
     def validation_score(self, est, model, val):
         outputs = _engine.predict_outputs(model, val, _VALIDATION_BATCH)
@@ -218,11 +224,16 @@ def _encoded_class_weight(class_weight, classes):
 
 class RegressionTask(_SequenceNetTask):
     """Float targets (per sample, or per step with ``return_sequences``),
-    squared error, R^2, values out."""
+    standardised per output for training (:mod:`skrnn._losses`), the loss of
+    ``est.loss``, R^2 of the point prediction, values out."""
+
+    # the squared error; RNNRegressor hands the engine the loss of its
+    # ``loss`` parameter (``_losses.sample_loss_for``)
+    sample_loss = staticmethod(_losses.squared_error)
 
     @staticmethod
-    def sample_loss(out, y):
-        return ((out - y) ** 2).mean(-1)
+    def loss_of(est):
+        return _losses.sample_loss_for(est)
 
     def encode_targets(self, est, y, X, *, first, classes=None):
         _require_y(est, y)
@@ -244,22 +255,79 @@ class RegressionTask(_SequenceNetTask):
         if first:
             est.n_outputs_ = values.shape[1]
             est._y_one_d = one_d
-        elif values.shape[1] != est.n_outputs_:
-            raise ValueError(
-                f"y has {values.shape[1]} outputs; the model was fitted with {est.n_outputs_}."
+            est.quantiles_ = (
+                _losses.check_quantiles(est.quantiles) if est.loss == "quantile" else None
             )
+            _losses.fit_target_scaling(est, values, _scaling_weights(est, X))
+        else:
+            if values.shape[1] != est.n_outputs_:
+                raise ValueError(
+                    f"y has {values.shape[1]} outputs; the model was fitted with {est.n_outputs_}."
+                )
+            _check_same_head(est)
+        values = _losses.scale_targets(est, values)
         return Sequences(values, X.offsets) if est.return_sequences else values
 
     @staticmethod
     def _n_outputs(est):
-        return est.n_outputs_
+        return est.n_outputs_ * _losses.n_quantiles(est)
 
-    @staticmethod
-    def _score(outputs, targets):
-        return float(r2_score(targets, outputs))
+    def validation_score(self, est, model, val):
+        outputs = _engine.predict_outputs(model, val, _VALIDATION_BATCH)
+        # R^2 is unchanged by the per-output standardisation of the targets
+        point = _losses.point_values(est, outputs)
+        truth = val.targets.cpu().numpy() * est.target_scale_ + est.target_mean_
+        return float(r2_score(truth, point))
 
     def inference_output(self, est, outputs, X):
-        out = outputs.astype(np.float64)
-        if est.return_sequences:
-            return pad_values(out, X, squeeze=est._y_one_d)
-        return out[:, 0] if est._y_one_d else out
+        return self._shaped(est, _losses.point_values(est, outputs), X)
+
+    def quantile_output(self, est, outputs, X):
+        """All quantiles: (n_samples, Q), (n_samples, n_outputs, Q), or per step."""
+        return self._shaped(est, _losses.quantile_values(est, outputs), X)
+
+    @staticmethod
+    def _shaped(est, out, X):
+        """Rows (n_rows, K[, Q]) in the user's layout: one sample per row, or
+        per step with ``return_sequences``; the output axis dropped for a
+        1-D ``y``. Per-step quantiles come channels-last: (n_samples,
+        n_timesteps[, K], Q) or a list of (T_i[, K], Q) arrays."""
+        if est._y_one_d:
+            out = out[:, 0]
+        if not est.return_sequences:
+            return out
+        if out.ndim == 1:
+            return pad_values(out[:, None], X, squeeze=True)
+        tail = out.shape[1:]
+        if out.ndim == 2 and est.loss != "quantile":
+            return pad_values(out, X)
+        padded = pad_channels_last(out.reshape(len(out), -1), X, np.nan)
+        if isinstance(padded, list):
+            return [p.reshape(len(p), *tail) for p in padded]
+        return padded.reshape(*padded.shape[:2], *tail)
+
+
+def _scaling_weights(est, X):
+    """The fit's sample weights (set by ``RNNRegressor`` for the duration of
+    a fit), one per target row (repeated per step with ``return_sequences``)."""
+    sample_weight = getattr(est, "_fit_sample_weight", None)
+    if sample_weight is None:
+        return None
+    w = est._check_sample_weight(sample_weight, X.n_samples).astype(np.float64)
+    return np.repeat(w, X.lengths) if est.return_sequences else w
+
+
+def _check_same_head(est):
+    """Continuing a fit (warm_start, partial_fit) needs the network's output
+    layer to fit the current ``loss``/``quantiles``."""
+    now = _losses.check_quantiles(est.quantiles) if est.loss == "quantile" else None
+    fitted = getattr(est, "quantiles_", None)
+    same = (now is None and fitted is None) or (
+        now is not None and fitted is not None and np.array_equal(now, fitted)
+    )
+    if not same or est._network_spec["n_outputs"] != est.n_outputs_ * _losses.n_quantiles(est):
+        raise ValueError(
+            "loss or quantiles changed between a quantile and a point loss (or to other "
+            "levels) since the first fit, so the fitted network's outputs no longer match; "
+            "set warm_start=False (or use a new estimator) to fit from scratch."
+        )

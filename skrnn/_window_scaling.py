@@ -48,7 +48,8 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         ``'mean_abs'``: ``loc = 0``, ``s`` = mean absolute value of the
         window; ``'last'``: ``loc = 0``, ``s`` = absolute last value;
         ``'standard'``: ``loc`` = window mean, ``s`` = window standard
-        deviation. A zero scale becomes 1.
+        deviation. A zero scale becomes ``|loc|`` (a window without spread,
+        e.g. one real step), or 1 when that is zero too.
 
     Attributes
     ----------
@@ -161,7 +162,10 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         if np.isnan(series).all(axis=1).any():
             raise ValueError("A window has no real value of the scaled column.")
         loc, scale = self._level(series)
-        scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(loc)), scale, 1.0)
+        # a window without spread (one real step, a flat stretch): its level
+        # |loc| keeps the targets relative (1 would leave them on the raw scale)
+        fallback = np.where(np.abs(loc) > 0, np.abs(loc), 1.0)
+        scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(loc)), scale, fallback)
         X[:, :, self.column] = (series - loc[:, None]) / scale[:, None]
         return X, loc, scale
 

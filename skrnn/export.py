@@ -27,7 +27,8 @@ Output (name ``output``):
   ``predict_proba``; ``classes[argmax]`` equals ``predict``;
 - :class:`~skrnn.RNNRegressor`: predictions (N, n_outputs) (a 1-D ``y`` gives
   ``n_outputs = 1``), or (N, L, n_outputs) with ``return_sequences=True``,
-  NaN past each length.
+  NaN past each length, on the targets' own scale (the internal target
+  scaling undone); the median for ``loss='quantile'``.
 
 The class labels and the input contract are written next to the model: in
 the ONNX file's ``metadata_props`` and in the TorchScript archive's extra file
@@ -52,6 +53,8 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from . import _losses
+from ._losses import monotone_quantiles
 from ._modules import step_mask
 
 __all__ = ["export_onnx", "export_torchscript"]
@@ -62,7 +65,7 @@ class _ServingNet(nn.Module):
     filler steps zeroed, unknown token ids mapped, softmax for classifiers,
     NaN past the end of per-step outputs."""
 
-    def __init__(self, net, *, proba, per_step, max_token=None, vocabulary=None):
+    def __init__(self, net, *, proba, per_step, max_token=None, vocabulary=None, target=None):
         super().__init__()
         self.net = net
         self.proba = proba
@@ -74,6 +77,12 @@ class _ServingNet(nn.Module):
             "vocabulary",
             torch.as_tensor(np.zeros(0) if vocabulary is None else vocabulary, dtype=torch.int64),
         )
+        # regressors: (mean, scale, n_levels, median position) of the targets
+        self.n_levels, self.median = (1, 0) if target is None else target[2:]
+        self.unscale = target is not None
+        mean, scale = (np.zeros(1), np.ones(1)) if target is None else target[:2]
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
 
     def forward(self, x, lengths):
         mask = step_mask(lengths, x.shape[1])
@@ -86,6 +95,10 @@ class _ServingNet(nn.Module):
             x = torch.clamp(x, 0, self.max_token)
         x = torch.where(mask.unsqueeze(-1), x, torch.zeros_like(x))
         out = self.net(x, lengths)
+        if self.n_levels > 1:
+            out = monotone_quantiles(out, self.n_levels)[..., self.median]
+        if self.unscale:
+            out = out * self.scale + self.mean
         if self.proba:
             out = torch.softmax(out, dim=-1)
         if self.per_step:
@@ -99,10 +112,16 @@ def _serving_net(estimator):
     tokens = getattr(estimator, "embedding_dim", None) is not None
     per_step = bool(getattr(estimator, "return_sequences", False))
     proba = hasattr(estimator, "classes_")
+    target = None
+    if hasattr(estimator, "target_mean_"):
+        levels = _losses.n_quantiles(estimator)
+        target = (estimator.target_mean_, estimator.target_scale_, levels,
+                  _losses.median_index(estimator) if levels > 1 else 0)
     model = _ServingNet(
         net, proba=proba, per_step=per_step,
         max_token=int(estimator.n_tokens_) if tokens else None,
         vocabulary=getattr(estimator, "_token_vocabulary", None) if tokens else None,
+        target=target,
     ).eval()
     n_features = int(estimator._n_step_features)
     meta = {

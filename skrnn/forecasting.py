@@ -30,6 +30,7 @@ import pandas as pd
 
 from ._covariates import make_future_covariates
 from ._panel import check_order, next_stamps, read_table, series_steps
+from ._quantiles import median_position, quantile_columns, quantile_predictor
 from ._recursion import recursive_predictions
 from ._splitter import PanelTimeSeriesSplit
 from ._window_scaling import WindowScaledRegressor
@@ -183,7 +184,12 @@ def forecast_direct(estimator, history, *, target=None, freq=None):
     forecast : Series of shape (h,) or DataFrame
         One series: a Series indexed by the ``h`` time stamps after the
         history. A panel: a long DataFrame with the id, the future time
-        stamps and the forecast column, ``h`` rows per series.
+        stamps and the forecast column, ``h`` rows per series. A model with
+        quantiles (``RNNRegressor(loss='quantile')``, also inside a
+        :class:`~skrnn.preprocessing.WindowScaledRegressor`) adds one column
+        per level, ``'<target>_q<level>'`` (e.g. ``y_q0.1``, ``y_q0.5``,
+        ``y_q0.9``); the forecast column is the median, and one series then
+        comes back as a DataFrame.
 
     Examples
     --------
@@ -206,16 +212,29 @@ def forecast_direct(estimator, history, *, target=None, freq=None):
     windower = _windower(estimator, "forecast_direct")
     history_t, groups, steps = _check_history(history, windower, freq)
     tails = [rows[-windower.window :] for rows in groups]
-    pred = np.asarray(estimator.predict(history.iloc[np.concatenate(tails)]))
+    window_rows = history.iloc[np.concatenate(tails)]
     last = np.cumsum([len(rows) for rows in tails]) - 1
-    values = pred.reshape(len(pred), -1)[last]
+    quantiles = quantile_predictor(estimator)
+    if quantiles is None:
+        pred = np.asarray(estimator.predict(window_rows))
+        values, q = pred.reshape(len(pred), -1)[last], None
+    else:
+        predict, levels = quantiles
+        q = predict(window_rows)[last]  # (n_series, h, n_levels)
+        values = q[..., median_position(levels)]
     name = target or (history.name if isinstance(history, pd.Series) else None)
+    columns = {name or "y": values.ravel()}
+    if q is not None:
+        columns.update(quantile_columns(name or "y", levels, q.reshape(-1, len(levels))))
     if not history_t.is_panel:
         stamps = next_stamps(history_t.times[groups[0][-1]], steps[0], values.shape[1])
-        return pd.Series(values[0], index=stamps.rename(history.index.name), name=name)
+        index = stamps.rename(history.index.name)
+        if q is None:
+            return pd.Series(values[0], index=index, name=name)
+        return pd.DataFrame(columns, index=index)
     futures = [next_stamps(history_t.times[rows[-1]], step, values.shape[1])
                for rows, step in zip(groups, steps)]
-    return _long_frame(history_t, futures, {name or "y": values.ravel()})
+    return _long_frame(history_t, futures, columns)
 
 
 def forecast_recursive(estimator, history, horizon, *, target=None, exog=None, static=None,
@@ -261,7 +280,12 @@ def forecast_recursive(estimator, history, horizon, *, target=None, exog=None, s
     forecast : Series, DataFrame
         One series: a Series (one target) or a DataFrame of targets indexed by
         the future stamps. A panel: a long DataFrame with the id, the future
-        time stamps and one column per target.
+        time stamps and one column per target. A model with quantiles adds
+        ``'<target>_q<level>'`` columns (one series: a DataFrame) and feeds
+        back its median: each step's quantiles are conditional on the
+        median path before it, so they do not widen with the horizon as the
+        full predictive uncertainty would (prefer the direct strategy for
+        intervals).
 
     Examples
     --------
@@ -292,18 +316,26 @@ def forecast_recursive(estimator, history, horizon, *, target=None, exog=None, s
                for rows, step in zip(groups, steps)]
     known = [c for c in columns if c not in targets and c not in static]
     future_known = _future_exog(exog, known, history_t, futures, windower)
-    values = recursive_predictions(
+    quantiles = quantile_predictor(estimator)
+    values, q = recursive_predictions(
         estimator, history, history_t, groups, futures, windower.window,
         [columns.index(c) for c in targets], [columns.index(c) for c in static],
-        [columns.index(c) for c in known], future_known,
+        [columns.index(c) for c in known], future_known, quantiles,
     )
-    if history_t.is_panel:
-        flat = values.reshape(-1, len(targets))
-        return _long_frame(history_t, futures, dict(zip(targets, flat.T)))
     index = futures[0].rename(history.index.name)
-    if isinstance(history, pd.Series) or len(targets) == 1:
-        return pd.Series(values[0, :, 0], index=index, name=targets[0])
-    return pd.DataFrame(values[0], index=index, columns=targets)
+    if q is None and not history_t.is_panel:
+        if isinstance(history, pd.Series) or len(targets) == 1:
+            return pd.Series(values[0, :, 0], index=index, name=targets[0])
+        return pd.DataFrame(values[0], index=index, columns=targets)
+    flat = values.reshape(-1, len(targets))
+    out = dict(zip(targets, flat.T))
+    if q is not None:
+        levels = quantiles[1]
+        for k, name in enumerate(targets):
+            out.update(quantile_columns(name, levels, q[:, :, k].reshape(-1, len(levels))))
+    if history_t.is_panel:
+        return _long_frame(history_t, futures, out)
+    return pd.DataFrame(out, index=index)
 
 
 # --------------------------------------------------------------- validation

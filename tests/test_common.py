@@ -17,16 +17,18 @@ _ULP = (
 )
 _FLOAT32 = (
     "training runs in float32: weighted and repeated fits agree to ~1e-5 "
-    "(tested in tests/test_estimators.py), not to the check's rtol=1e-7."
+    "(tested in tests/test_estimators.py and tests/test_losses.py), not to the "
+    "check's rtol=1e-7."
 )
 
 
 def expected_failures(estimator):
     failures = {}
+    # float32 rounding (~1e-7 per step) grows over 100 epochs of a fit that
+    # does not stop early (the regressor's standardised targets): weighted and
+    # repeated fits agree to ~1e-5 over a few epochs (tests/test_losses.py)
+    failures["check_sample_weight_equivalence_on_dense_data"] = _FLOAT32
     if isinstance(estimator, RNNClassifier):
-        # softmax probabilities expose float32 rounding that the regressor's
-        # outputs on these checks' data stay within
-        failures["check_sample_weight_equivalence_on_dense_data"] = _FLOAT32
         failures["check_methods_subset_invariance"] = _ULP
     return failures
 

@@ -260,3 +260,50 @@ def test_recursive_forecast_equals_full_history_algorithm(seasonal_split):
         fc = forecast_recursive(model, history, 6, target="y", exog=exog)
         np.testing.assert_allclose(fc.to_numpy(), _full_history_recursion(model, history, 6, exog),
                                    rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------- quantiles
+def _quantile_pipeline(window=12, **kw):
+    return make_pipeline(
+        TimeSeriesWindower(window=window), SequenceScaler(),
+        RNNRegressor(loss="quantile", quantiles=(0.1, 0.5, 0.9), hidden_size=16,
+                     learning_rate_init=1e-2, random_state=0, **kw),
+    )
+
+
+def _trend_season(n=96):
+    t = np.arange(n)
+    noise = np.random.RandomState(0).normal(size=n)
+    return _monthly(200 + 0.5 * t + 20 * np.sin(2 * np.pi * t / 12) + 3 * noise)
+
+
+def test_direct_forecast_of_a_quantile_model_has_ordered_quantile_columns():
+    y = _trend_season()
+    Y = make_horizon_targets(y, 6)
+    keep = Y.notna().all(axis=1)
+    model = _quantile_pipeline(max_iter=40).fit(y[keep], Y[keep])
+    fc = forecast_direct(model, y)
+    assert isinstance(fc, pd.DataFrame)
+    assert list(fc.columns) == ["y", "y_q0.1", "y_q0.5", "y_q0.9"]
+    assert list(fc.index) == list(future_index(y.index, 6))
+    np.testing.assert_array_equal(fc["y"], fc["y_q0.5"])
+    assert (fc["y_q0.1"] <= fc["y"]).all() and (fc["y"] <= fc["y_q0.9"]).all()
+    assert (fc["y_q0.9"] > fc["y_q0.1"]).all()
+    # the median column is the pipeline's own prediction for the last row
+    np.testing.assert_allclose(fc["y"], model.predict(y[-12:])[-1])
+
+
+def test_recursive_forecast_feeds_back_the_median_and_returns_quantiles():
+    y = _trend_season()
+    target = make_horizon_targets(y, 1).iloc[:-1, 0]
+    model = _quantile_pipeline(max_iter=20).fit(y.iloc[:-1], target)
+    fc = forecast_recursive(model, y, 4)
+    assert list(fc.columns) == ["y", "y_q0.1", "y_q0.5", "y_q0.9"]
+    np.testing.assert_array_equal(fc["y"], fc["y_q0.5"])
+    assert (np.diff(fc[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy(), axis=1) >= 0).all()
+    # step 2 reads the history with the step-1 median appended
+    extended = pd.concat([y, fc["y"][:1]])
+    np.testing.assert_allclose(fc["y"].iloc[1], model.predict(extended[-12:])[-1], rtol=1e-6)
+    point = make_pipeline(TimeSeriesWindower(window=12), SequenceScaler(),
+                          RNNRegressor(hidden_size=4, max_iter=1, random_state=0))
+    assert isinstance(forecast_recursive(point.fit(y.iloc[:-1], target), y, 2), pd.Series)
