@@ -37,8 +37,9 @@ Run::
     python examples/airline_forecast.py --seeds 1  # quick run
 
 Requires the optional dependencies aeon (the data set) and matplotlib (the
-plot, written to examples/output/airline_forecast.png: the mean forecast of
-each strategy with the range of its seeds as a band).
+plot, written to examples/output/airline_forecast.png: each strategy and
+loss's forecast averaged over the seeds, with the quantile models' 80%
+intervals as bands).
 ``SKRNN_DOCS_FAST=1`` (the documentation build) runs 3 seeds instead of 5.
 """
 
