@@ -9,14 +9,18 @@ The utterances go to RNNClassifier as a ragged list, one (T_i, 12) array
 each: no padding, no masks. SequenceScaler standardises each channel with
 the mean and standard deviation of all real frames of the training set. Standard split
 (270 train / 370 test). Published accuracies for reference: FCN 0.993,
-InceptionTime 0.992, MLP 0.976. Here: single models about 0.98, the
-average of five seeds 0.986, in about half a minute of CPU time.
+InceptionTime 0.992, MLP 0.976. The configuration is the one the README
+recommends (a bidirectional GRU of 128 units, max pooling, learning rate
+3e-3 with a cosine schedule and 5 % warm-up, batch 16, 150 epochs run to the
+end); single models reach about 0.986 (see the README for the measured
+numbers), a few minutes of CPU time each.
 
 Needs aeon (``pip install aeon``), whose bundled copy of the data set is
 read offline. The figure (``examples/output/japanese_vowels.png``, written
 when matplotlib is installed) shows each seed's training curve and the
 confusion matrix of the averaged model. ``SKRNN_DOCS_FAST=1`` (the
-documentation build) trains 2 seeds for 20 epochs instead of 5 for 60.
+documentation build) trains 2 seeds for 30 epochs (the cosine schedule
+compressed to 30 epochs) instead of 3 for 150.
 """
 
 import os
@@ -33,7 +37,7 @@ from sklearn.pipeline import make_pipeline
 from skrnn import RNNClassifier, SequenceScaler
 
 FAST = os.environ.get("SKRNN_DOCS_FAST") == "1"
-N_SEEDS, MAX_ITER = (2, 20) if FAST else (5, 60)
+N_SEEDS, MAX_ITER = (2, 30) if FAST else (3, 150)
 OUTPUT = Path(__file__).resolve().parent / "output"
 
 
@@ -82,11 +86,12 @@ def main():
     lengths = [len(x) for x in X_train + X_test]
     print(f"JapaneseVowels: {len(X_train)} train / {len(X_test)} test utterances, "
           f"{min(lengths)}-{max(lengths)} frames x {X_train[0].shape[1]} channels")
-    # A bidirectional LSTM, max-pooled over each utterance's real frames.
-    # Single models land at 0.97-0.99 depending on the seed; the average of
-    # five seeds' probabilities is steadier.
-    params = dict(cell="lstm", hidden_size=128, bidirectional=True, pooling="max",
-                  learning_rate_init=3e-3, max_iter=MAX_ITER)
+    # A bidirectional GRU, max-pooled over each utterance's real frames, with
+    # a cosine learning-rate schedule run to its end (n_iter_no_change=max_iter:
+    # the stopping rule would cut the schedule short).
+    params = dict(cell="gru", hidden_size=128, bidirectional=True, pooling="max",
+                  learning_rate_init=3e-3, lr_schedule="cosine", batch_size=16,
+                  max_iter=MAX_ITER, n_iter_no_change=MAX_ITER)
     print("SequenceScaler() -> RNNClassifier("
           + ", ".join(f"{k}={v!r}" for k, v in params.items()) + ")")
     start = time.perf_counter()
@@ -94,8 +99,9 @@ def main():
     for seed in range(N_SEEDS):
         clf = make_pipeline(SequenceScaler(), RNNClassifier(**params, random_state=seed))
         with warnings.catch_warnings():
-            # a fixed budget of epochs: not converging in it is expected
-            warnings.simplefilter("ignore", ConvergenceWarning)
+            # a fixed budget of epochs: "not converged" is expected (a fit that
+            # stays at chance would still warn: that warning is not silenced)
+            warnings.filterwarnings("ignore", ".*maximum iterations", ConvergenceWarning)
             clf.fit(X_train, y_train)
         probas.append(clf.predict_proba(X_test))
         singles.append(np.mean(clf.classes_[probas[-1].argmax(1)] == y_test))

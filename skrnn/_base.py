@@ -18,7 +18,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _engine, _seeding
+from . import _engine, _schedules, _seeding, _stopping, _training
+from . import callbacks as _callbacks
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
 from ._data import check_sample_aligned
@@ -41,6 +42,14 @@ DataFormat = Literal["channels_last", "channels_first"]
 OptimizerSpec = Union[Literal["adam", "sgd", "rmsprop"], "type[torch.optim.Optimizer]"]
 DeviceSpec = Union[Literal["auto", "cpu", "cuda"], str, torch.device]
 RandomState = Union[int, np.random.RandomState, None]
+LRSchedule = Union[
+    Literal["constant", "cosine", "onecycle", "plateau"], "type[torch.optim.lr_scheduler.LRScheduler]"
+]
+
+
+_ADDED_PARAMS = {"lr_schedule": "constant", "lr_schedule_params": None,
+                 "early_stopping_monitor": "score", "callbacks": None,
+                 "data_format": "channels_last", "n_threads": None}
 
 
 def _stream(seqs):
@@ -98,6 +107,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     pooling: PoolingKind
     optimizer: OptimizerSpec
     learning_rate_init: float
+    lr_schedule: LRSchedule
+    lr_schedule_params: Optional[dict]
     alpha: float
     batch_size: int
     max_iter: int
@@ -106,6 +117,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     tbptt_steps: Optional[int]
     early_stopping: bool
     validation_fraction: float
+    early_stopping_monitor: str
     n_iter_no_change: int
     tol: float
     device: DeviceSpec
@@ -113,6 +125,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     random_state: RandomState
     verbose: int
     warm_start: bool
+    callbacks: Optional[list]
 
     _task: Task
     _return_sequences = False
@@ -130,6 +143,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "pooling": [StrOptions({"last", "mean", "max", "attention"})],
         "optimizer": [StrOptions({"adam", "sgd", "rmsprop"}), callable],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions(set(_schedules.NAMED)), callable],
+        "lr_schedule_params": [dict, None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -138,6 +153,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "tbptt_steps": [Interval(Integral, 1, None, closed="left"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "early_stopping_monitor": [StrOptions({"loss", "score"})],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str, torch.device],
@@ -145,17 +161,14 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "callbacks": [list, None],
     }
 
     def _validation_split(self, targets, n_samples, seed):
         """Train / validation indices for early stopping."""
-        n_val = int(np.ceil(self.validation_fraction * n_samples))
-        if n_samples < 2 or n_val >= n_samples:
-            raise ValueError(
-                f"early_stopping=True needs a validation set, but {n_samples} sample(s) with "
-                f"validation_fraction={self.validation_fraction} leave no training data; "
-                "pass more samples or set early_stopping=False."
-            )
+        n_val = _stopping.validation_size(
+            n_samples, self.validation_fraction, len(getattr(self, "classes_", ()))
+        )
         return train_test_split(
             np.arange(n_samples), test_size=n_val, random_state=seed,
             stratify=self._task.stratify(targets, n_val),
@@ -180,7 +193,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             if self.bidirectional:
                 raise ValueError(
                     "tbptt_steps cannot be combined with bidirectional=True: the backward "
-                    "direction needs the whole sequence."
+                    "direction needs the whole sequence. Pass bidirectional=False (and "
+                    "pooling='last' for a classifier or a many-to-one regressor)."
                 )
             if not self._return_sequences and self.pooling != "last":
                 raise ValueError(
@@ -195,6 +209,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=4,
             )
+        _schedules.check_schedule(self.lr_schedule, self.lr_schedule_params)
+        _callbacks.check_callbacks(self.callbacks)
 
     def _validate_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X`` and return it as :class:`~skrnn._data.Sequences`.
@@ -229,18 +245,17 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     def _encode_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X``; return (the network's input, the validated input).
 
-        Token ids (``embedding_dim`` set) below 65,536 are their own
-        embedding rows (``n_tokens_`` = the largest id seen + 1); with a
-        larger id, the ids map through the vocabulary of distinct ids learned
-        in fit (``n_tokens_`` of them, one row each, whatever their size).
-        Ids never seen in fit share one extra "unknown" row.
+        Token ids (``embedding_dim`` set) map through the vocabulary of
+        distinct ids learned in fit (``n_tokens_`` of them, one embedding row
+        each, whatever their size); ids never seen in fit share one extra
+        "unknown" row.
         """
         raw = self._validate_X(X, reset=reset, sequence_lengths=sequence_lengths)
         if self.embedding_dim is None:
             return raw, raw
         if reset:
             vocabulary = self._token_vocabulary = token_vocabulary(raw.values)
-            self.n_tokens_ = int(raw.values.max()) + 1 if vocabulary is None else len(vocabulary)
+            self.n_tokens_ = len(vocabulary)
         values = token_rows(raw.values, getattr(self, "_token_vocabulary", None), self.n_tokens_)
         return raw.with_values(values), raw
 
@@ -317,6 +332,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         split = None
         if self.early_stopping and not incremental:
             split = self._validation_split(targets, seqs.n_samples, seed)
+        baseline = task.constant_loss(self, targets, weights)
         with _seeding.seeded_init(seed):
             spec = task.network_spec(self, seqs)
             module, optimizer = self._module_and_optimizer(
@@ -324,12 +340,13 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             )
         with _seeding.fit_generator(device, seed):
             train, val = self._training_batches(seqs, targets, weights, device, split)
-            history = _engine.fit_module(
-                module, optimizer, train, cfg, val=val,
-                val_score=None if val is None else functools.partial(task.validation_score, self),
-                epochs=1 if incremental else None,
+            history = _training.run(
+                self, module, optimizer, train, val, cfg, baseline,
+                continuing=continuing, incremental=incremental,
             )
         self._store_fit(module, history, spec, continuing=continuing, incremental=incremental)
+        _training.warn_if_plateau(self, history, baseline, incremental)
+        _callbacks.call(self.callbacks, "on_fit_end", self)
 
     def _training_batches(self, seqs, targets, weights, device, split):
         """Training batches and, with a ``(train, validation)`` index split,
@@ -359,10 +376,12 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             # a copy: load_state_dict keeps the given tensors, which the
             # optimizer then updates in place
             optimizer.load_state_dict(copy.deepcopy(self._optimizer_state))
-            # the current learning_rate_init and alpha apply to the new fit
+            # the current learning_rate_init and alpha apply to the new fit (its
+            # schedule starts anew)
             for group in optimizer.param_groups:
                 group["lr"] = self.learning_rate_init
                 group["weight_decay"] = self.alpha
+                group.pop("initial_lr", None)
         return module, optimizer
 
     def _store_fit(self, module, history, spec, *, continuing, incremental):
@@ -373,23 +392,76 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         self._network_spec = {k: int(v) for k, v in spec.items()}
         self._optimizer_state = history.optimizer_state
         self.loss_curve_ = (list(self.loss_curve_) if prev else []) + history.loss_curve
+        self.lr_curve_ = (list(getattr(self, "lr_curve_", [])) if prev else []) + history.lr_curve
+        validating = self.early_stopping and not incremental
         self.validation_scores_ = (
             (list(self.validation_scores_ or []) if prev else []) + history.validation_scores
-            if self.early_stopping and not incremental
-            else None
+            if validating else None
+        )
+        self.validation_loss_curve_ = (
+            (list(getattr(self, "validation_loss_curve_", None) or []) if prev else [])
+            + history.validation_losses
+            if validating else None
         )
         self.n_iter_ = (self.n_iter_ if prev else 0) + history.n_iter
         self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else np.inf
         self.best_validation_score_ = (
             max(self.validation_scores_) if self.validation_scores_ else None
         )
-        if not incremental and not history.converged and not history.interrupted:
+        stopped = history.converged or history.interrupted or history.stopped_by_callback
+        if not incremental and not stopped and not history.at_plateau:
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
         return self
+
+    # ----------------------------------------------------------- persistence
+    def save(self, path, *, key=None):
+        """Save the estimator to ``path`` in skrnn's safe model format (see
+        :func:`skrnn.save`); ``key`` signs the file. The format runs no code
+        on load, so it cannot hold callbacks: they are stored as
+        ``callbacks=None`` with a warning (pickle/joblib keep them). Returns
+        the estimator, unchanged."""
+        target = self
+        if self.callbacks:
+            warnings.warn(
+                f"{type(self).__name__}.save: the safe model format cannot hold callbacks "
+                "(loading them would run their code); the file stores callbacks=None. "
+                "Use pickle or joblib to keep them.",
+                UserWarning,
+                stacklevel=2,
+            )
+            target = copy.copy(self)
+            target.callbacks = None
+        PersistenceMixin.save(target, path, key=key)
+        return self
+
+    def __getstate__(self):
+        # torch's scheduler classes are stored by name (the safe format can
+        # then load them without importing code named by the file)
+        state = super().__getstate__()
+        schedule = state.get("lr_schedule")
+        if _schedules.is_scheduler_class(schedule) and (
+            getattr(torch.optim.lr_scheduler, schedule.__name__, None) is schedule
+        ):
+            state["lr_schedule"], state["_lr_schedule_class"] = None, schedule.__name__
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        # parameters added after a pickle or model file was written: their
+        # values then (early stopping watched the validation score)
+        for param, value in _ADDED_PARAMS.items():
+            state.setdefault(param, value)
+        name = state.pop("_lr_schedule_class", None)
+        if name is not None:
+            cls = getattr(torch.optim.lr_scheduler, str(name), None)
+            if not _schedules.is_scheduler_class(cls):
+                raise ValueError(f"unknown learning-rate schedule {name!r} in the stored state")
+            state["lr_schedule"] = cls
+        super().__setstate__(state)
 
     # --------------------------------------------------------------- predict
     def _inference_device(self):

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from ._batches import bounded_batches, length_grouped_batches
 from ._modules import step_mask
+from ._schedules import current_lr
 
 
 def _import_lazy_torch_modules():
@@ -124,6 +125,11 @@ class FitHistory:
 
     loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
+    validation_losses: list = field(default_factory=list)
+    lr_curve: list = field(default_factory=list)
+    stopped_by_callback: bool = False
+    final_loss: float = math.nan  # training loss of the weights kept
+    at_plateau: bool = False  # final_loss at or above the plateau floor (set by the caller)
     n_iter: int = 0
     converged: bool = False
     interrupted: bool = False
@@ -243,8 +249,9 @@ def train_step(model, optimizer, data, idx, cfg, params):
     return loss.detach() * norm, norm
 
 
-def train_epoch(model, optimizer, data, batches, cfg):
-    """One pass over ``batches``; returns the weighted mean training loss."""
+def train_epoch(model, optimizer, data, batches, cfg, after_step=None):
+    """One pass over ``batches``; returns the weighted mean training loss.
+    ``after_step()`` (a per-batch learning-rate schedule) runs after each batch."""
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     total = torch.zeros((), device=cfg.device)
@@ -253,6 +260,8 @@ def train_epoch(model, optimizer, data, batches, cfg):
         loss, norm = train_step(model, optimizer, data, idx, cfg, params)
         total += loss
         weight += norm
+        if after_step is not None:
+            after_step()
     return float(total / weight.clamp_min(1e-12))
 
 
@@ -286,32 +295,6 @@ def predict_outputs(model, data, batch_size, transform=None):
     return outputs
 
 
-class _EarlyStopper:
-    """sklearn-MLP-style stopping rule on the training loss or a validation score."""
-
-    def __init__(self, cfg, history):
-        self.cfg = cfg
-        self.history = history
-        self.no_improvement = 0
-        self.best_state = None
-
-    def update(self, model, loss, val_score):
-        h, tol = self.history, self.cfg.tol
-        if val_score is not None:
-            h.validation_scores.append(val_score)
-            if val_score < h.best_validation_score + tol:
-                self.no_improvement += 1
-            else:
-                self.no_improvement = 0
-            if val_score > h.best_validation_score:
-                h.best_validation_score = val_score
-                self.best_state = _snapshot(model.state_dict())
-        else:
-            self.no_improvement = self.no_improvement + 1 if loss > h.best_loss - tol else 0
-        h.best_loss = min(h.best_loss, loss)
-        return self.no_improvement >= self.cfg.n_iter_no_change
-
-
 def _weights_finite(model):
     return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
@@ -325,10 +308,11 @@ def _restore(model, optimizer, state):
     optimizer.load_state_dict(state[1])
 
 
-def run_epoch(model, optimizer, train, cfg, rng, val, val_score, epoch):
-    """Epoch number ``epoch`` and, with ``val``, its validation score.
+def run_epoch(model, optimizer, train, cfg, rng, val, val_score, epoch, after_step=None):
+    """Epoch number ``epoch`` and, with ``val``, its validation results.
 
-    Returns ``(loss, score)`` (``score`` None without validation). A
+    Returns ``(loss, scores)``: ``scores`` is ``val_score(model, val)``, a
+    dict (``val_loss``, ``val_score``), or None without validation. A
     non-finite loss or weights restore the epoch's starting point and raise
     :class:`TrainingDivergedError`; a ``KeyboardInterrupt`` restores it and
     propagates.
@@ -336,10 +320,10 @@ def run_epoch(model, optimizer, train, cfg, rng, val, val_score, epoch):
     start = (_snapshot(model.state_dict()), _snapshot(optimizer.state_dict()))
     batches = length_grouped_batches(train.lengths_np, cfg.batch_size, rng if cfg.shuffle else None)
     try:
-        loss = train_epoch(model, optimizer, train, batches, cfg)
+        loss = train_epoch(model, optimizer, train, batches, cfg, after_step)
         # a step after the epoch's last loss can still poison the weights
         finite = math.isfinite(loss) and _weights_finite(model)
-        score = float(val_score(model, val)) if (val is not None and finite) else None
+        score = dict(val_score(model, val)) if (val is not None and finite) else None
     except KeyboardInterrupt:
         _restore(model, optimizer, start)
         raise
@@ -354,7 +338,20 @@ def run_epoch(model, optimizer, train, cfg, rng, val, val_score, epoch):
     return loss, score
 
 
-def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs=None):
+def validation_loss(model, val, cfg):
+    """Weighted mean loss of ``model`` on the held-out batches ``val``."""
+    model.eval()
+    total = weight = 0.0
+    with torch.inference_mode():
+        for idx in length_grouped_batches(val.lengths_np, max(cfg.batch_size, 256)):
+            x, lengths, y, w = val.get(idx)
+            loss, norm = cfg.batch_loss(model, x, lengths, y, w)
+            total, weight = total + float(loss) * float(norm), weight + float(norm)
+    return total / max(weight, 1e-12)
+
+
+def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs=None,
+               stopper, schedule=None, on_epoch=None):
     """Train ``model`` for up to ``epochs`` (default ``cfg.max_iter``) epochs.
 
     Parameters
@@ -366,8 +363,15 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
     val : SequenceBatches or None
         Held-out data for early stopping.
     val_score : callable or None
-        ``val_score(model, val) -> float``, higher is better (accuracy,
-        R^2): the task's validation score. Required with ``val``.
+        ``val_score(model, val) -> {"val_loss": float, "val_score": float}``
+        (score: higher is better). Required with ``val``.
+    stopper : skrnn._stopping.Stopper
+        The stopping rule; keeps the best validation weights.
+    schedule : skrnn._schedules.Schedule or None
+        The learning-rate schedule, stepped per batch or per epoch.
+    on_epoch : callable or None
+        ``on_epoch(logs) -> bool``: the callbacks, with ``logs`` holding
+        ``epoch, loss, lr`` (and ``val_loss, val_score``); True stops.
 
     Returns
     -------
@@ -381,12 +385,13 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
     history = FitHistory()
     epochs = cfg.max_iter if epochs is None else epochs
     rng = np.random.default_rng(cfg.seed)
-    stopper = _EarlyStopper(cfg, history)
+    after_step = None if schedule is None else schedule.after_batch
     bar = tqdm(range(epochs), disable=not cfg.verbose, desc="epochs", unit="epoch")
     for _ in bar:
+        lr = current_lr(optimizer)
         try:
-            loss, score = run_epoch(
-                model, optimizer, train, cfg, rng, val, val_score, history.n_iter + 1
+            loss, scores = run_epoch(
+                model, optimizer, train, cfg, rng, val, val_score, history.n_iter + 1, after_step
             )
         except KeyboardInterrupt:
             history.interrupted = True
@@ -399,15 +404,29 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
                 stacklevel=3,
             )
             break
+        scores = scores or {}
         history.loss_curve.append(loss)
+        history.lr_curve.append(lr)
         history.n_iter += 1
+        if scores:
+            history.validation_losses.append(scores["val_loss"])
+            history.validation_scores.append(scores["val_score"])
         if cfg.verbose:
-            bar.set_postfix(loss=f"{loss:.4f}", **({"val": f"{score:.4f}"} if val is not None else {}))
-        if stopper.update(model, loss, score):
+            bar.set_postfix(loss=f"{loss:.4f}", **{k: f"{v:.4f}" for k, v in scores.items()})
+        if schedule is not None:
+            schedule.after_epoch(scores.get("val_loss", loss))
+        stop = stopper.update(model, loss, **scores)
+        logs = {"epoch": history.n_iter, "loss": loss, "lr": lr, **scores}
+        if on_epoch is not None and on_epoch(logs):
+            history.stopped_by_callback = True
+            break
+        if stop:
             history.converged = True
             break
     bar.close()
+    history.final_loss = history.loss_curve[-1] if history.loss_curve else math.nan
     if stopper.best_state is not None:
         model.load_state_dict(stopper.best_state)
+        history.final_loss = stopper.best_train_loss
     history.optimizer_state = optimizer.state_dict()
     return history

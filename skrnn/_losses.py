@@ -119,6 +119,30 @@ def fit_target_scaling(est, values, weights=None):
     est.target_mean_, est.target_scale_ = mean, scale
 
 
+def constant_loss(est, values, weights):
+    """The loss ``est.loss`` of the best constant predictor of the (scaled)
+    training targets ``values`` (n_rows, n_outputs): the weighted median
+    (absolute and Huber loss, the latter approximately) or each level's
+    weighted quantile (pinball loss), averaged over outputs and levels as the
+    training loss is. The plateau floor of the stopping rule compares with it."""
+    values = np.asarray(values, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.sum() <= 0:
+        return None
+    levels = np.asarray(est.quantiles_) if est.loss == "quantile" else np.array([0.5])
+    const = np.quantile(values, levels, axis=0, weights=_column_weights(weights, values),
+                        method="inverted_cdf").T  # (n_outputs, n_levels)
+    diff = values[:, :, None] - const
+    if est.loss == "quantile":
+        per = np.maximum(levels * diff, (levels - 1) * diff)
+    elif est.loss == "huber":
+        delta, a = float(est.huber_delta), np.abs(diff)
+        per = np.where(a <= delta, 0.5 * a**2, delta * (a - 0.5 * delta))
+    else:
+        per = np.abs(diff)
+    return float(np.average(per.mean((1, 2)), weights=weights))
+
+
 def _column_weights(weights, values):
     return None if weights is None else np.broadcast_to(weights[:, None], values.shape)
 

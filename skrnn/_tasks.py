@@ -31,7 +31,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-from . import _engine, _losses
+from . import _engine, _losses, _stopping
 from ._batches import SequenceBatches
 from ._data import Sequences, align_step_targets, pad_values
 from ._data import _pad_channels_last as pad_channels_last
@@ -77,20 +77,19 @@ class Task(Protocol):
     def validation_score(self, est, model, val) -> float:
         """Score of ``model`` on the held-out batches ``val``; higher is better."""
 
+    def constant_loss(self, est, targets, weights) -> Optional[float]:
+        """The training loss of the best constant predictor (the level of a
+        network that has learned nothing from ``X``), or None when the task
+        has no such level."""
+
     def inference_output(self, est, outputs, X: Sequences) -> Any:
         """The prediction returned to the user from the network's outputs on ``X``."""
 
 
-# Token ids below this are their own embedding rows (as exported models read
-# them); a larger id switches to a vocabulary of the distinct ids.
-DENSE_TOKEN_ROWS = 2**16
-
-
 def token_vocabulary(ids):
-    """The sorted distinct token ids of the fit (int64), or None when every
-    id is below ``DENSE_TOKEN_ROWS`` and the ids are the rows themselves."""
-    if int(ids.max()) < DENSE_TOKEN_ROWS:
-        return None
+    """The sorted distinct token ids of the fit (int64): the embedding has
+    one row per distinct id (plus the shared "unknown" row), whatever the
+    ids' size."""
     return _vocabulary(ids, "tokens")
 
 
@@ -204,6 +203,9 @@ class ClassificationTask(_SequenceNetTask):
     def _n_outputs(est):
         return len(est.classes_)
 
+    def constant_loss(self, est, targets, weights):
+        return _stopping.class_prior_loss(targets, weights, len(est.classes_))
+
     @staticmethod
     def _score(outputs, targets):
         return float(np.mean(outputs.argmax(1) == targets))
@@ -278,6 +280,15 @@ class RegressionTask(_SequenceNetTask):
         point = _losses.point_values(est, outputs)
         truth = val.targets.cpu().numpy() * est.target_scale_ + est.target_mean_
         return float(r2_score(truth, point))
+
+    def constant_loss(self, est, targets, weights):
+        # per-step targets: every real step counts, weighted by its sequence's weight
+        if isinstance(targets, Sequences):
+            weights = np.repeat(np.broadcast_to(weights, targets.lengths.shape), targets.lengths)
+            targets = targets.values
+        if est.loss == "squared_error":
+            return _stopping.variance_loss(targets, weights)
+        return _losses.constant_loss(est, targets, weights)
 
     def inference_output(self, est, outputs, X):
         return self._shaped(est, _losses.point_values(est, outputs), X)

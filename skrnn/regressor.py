@@ -18,6 +18,7 @@ from ._base import (
     BaseRNN,
     Cell,
     DeviceSpec,
+    LRSchedule,
     Nonlinearity,
     OptimizerSpec,
     DataFormat,
@@ -41,8 +42,9 @@ from ._tasks import RegressionTask
         ),
         "early_stopping": (
             "bool, default=False",
-            "Hold out ``validation_fraction`` of the data, stop when its R^2 "
-            "stops improving and restore the best weights.",
+            "Hold out a validation split (see ``validation_fraction``), stop when "
+            "its loss (or R^2, see ``early_stopping_monitor``) stops improving and "
+            "restore the weights of its best epoch.",
         ),
     },
     extra={
@@ -115,6 +117,10 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     loss_curve_ : list of float
     validation_scores_ : list of float or None
         Validation R^2 per epoch when ``early_stopping``.
+    validation_loss_curve_ : list of float or None
+        Validation loss per epoch when ``early_stopping``.
+    lr_curve_ : list of float
+        Learning rate at the start of each epoch (see ``lr_schedule``).
     best_validation_score_ : float or None
     best_loss_ : float
     module_ : torch.nn.Module
@@ -164,6 +170,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         pooling: PoolingKind = "last",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 1e-3,
+        lr_schedule: LRSchedule = "constant",
+        lr_schedule_params: Optional[dict] = None,
         alpha: float = 0.0,
         batch_size: int = 32,
         max_iter: int = 100,
@@ -172,6 +180,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         tbptt_steps: Optional[int] = None,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
+        early_stopping_monitor: Literal["loss", "score"] = "loss",
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
         device: DeviceSpec = "auto",
@@ -179,6 +188,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         random_state: RandomState = None,
         verbose: int = 0,
         warm_start: bool = False,
+        callbacks: Optional[list] = None,
         return_sequences: bool = False,
         loss: Literal["squared_error", "absolute_error", "huber", "quantile"] = "squared_error",
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),

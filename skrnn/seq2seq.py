@@ -21,6 +21,7 @@ from ._base import (
     BaseRNN,
     Cell,
     DeviceSpec,
+    LRSchedule,
     Nonlinearity,
     OptimizerSpec,
     DataFormat,
@@ -76,9 +77,12 @@ __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]
         ),
         "early_stopping": (
             "bool, default=False",
-            "Hold out ``validation_fraction`` of the pairs and stop when their "
-            "exact-match accuracy (greedy decoding; the negative loss for continuous "
-            "outputs) stops improving; the best weights are restored.",
+            "Hold out a validation split of the pairs (see ``validation_fraction``) "
+            "and stop when their teacher-forced loss (or, with "
+            "``early_stopping_monitor='score'``, the exact-match accuracy of greedy "
+            "decoding; the negative loss for continuous outputs) stops improving; "
+            "the best weights are restored. Seq2Seq fits have no plateau floor "
+            "(no constant predictor marks 'nothing learned' for sequence outputs).",
         ),
         "random_state": (
             "int, RandomState instance or None, default=None",
@@ -161,6 +165,10 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     loss_curve_ : list of float
         Mean training loss (per output step, end of sequence included) per epoch.
     validation_scores_ : list of float or None
+    validation_loss_curve_ : list of float or None
+        Validation loss per epoch when ``early_stopping``.
+    lr_curve_ : list of float
+        Learning rate at the start of each epoch (see ``lr_schedule``).
     best_validation_score_ : float or None
     best_loss_ : float
     module_ : torch.nn.Module
@@ -213,6 +221,8 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         pooling: PoolingKind = "last",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 1e-3,
+        lr_schedule: LRSchedule = "constant",
+        lr_schedule_params: Optional[dict] = None,
         alpha: float = 0.0,
         batch_size: int = 32,
         max_iter: int = 100,
@@ -221,6 +231,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         tbptt_steps: None = None,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
+        early_stopping_monitor: Literal["loss", "score"] = "loss",
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
         device: DeviceSpec = "auto",
@@ -228,6 +239,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         random_state: RandomState = None,
         verbose: int = 0,
         warm_start: bool = False,
+        callbacks: Optional[list] = None,
         attention: Optional[Literal["bahdanau", "luong"]] = "bahdanau",
         teacher_forcing: float = 1.0,
         beam_width: int = 1,

@@ -30,6 +30,11 @@ def expected_failures(estimator):
     failures["check_sample_weight_equivalence_on_dense_data"] = _FLOAT32
     if isinstance(estimator, RNNClassifier):
         failures["check_methods_subset_invariance"] = _ULP
+    else:
+        # the check's random targets keep the loss above the plateau floor
+        # (0.9 x target variance), so both fits run all 100 epochs instead of
+        # stopping at epoch 31, and float32 rounding builds up to ~2e-7
+        failures["check_sample_weight_equivalence_on_dense_data"] = _FLOAT32
     return failures
 
 

@@ -122,12 +122,15 @@ def test_early_stopping_restores_best_weights():
 
 def test_early_stopping_on_tiny_data():
     rng = np.random.RandomState(0)
-    X, y = rng.normal(size=(10, 4, 2)), np.arange(10) % 2
-    # one validation sample cannot hold both classes: the split is not stratified
+    X, y = rng.normal(size=(40, 4, 2)), np.arange(40) % 2
+    # the validation split never holds fewer than 20 samples
     clf = RNNClassifier(early_stopping=True, **TINY).fit(X, y)
-    assert len(clf.validation_scores_) == clf.n_iter_
-    with pytest.raises(ValueError, match="early_stopping=True needs a validation set"):
-        RNNClassifier(early_stopping=True, **TINY).fit(X[:1], y[:1])
+    assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.validation_loss_curve_)
+    assert all(s in np.arange(21) / 20 for s in clf.validation_scores_)
+    # under 40 samples, fewer would remain for training than for validation: an error
+    for n in (39, 10, 1):
+        with pytest.raises(ValueError, match="validation set of at least 20 samples"):
+            RNNClassifier(early_stopping=True, **TINY).fit(X[:n], y[:n])
 
 
 def test_convergence_warning_and_tol_stop():
@@ -138,7 +141,13 @@ def test_convergence_warning_and_tol_stop():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clf.fit(X, y)
-    assert clf.n_iter_ == 3  # the first epoch sets best_loss_, then 2 without a gain of tol
+    # no gain of tol=10 is possible, so the rule stops 2 epochs after the
+    # first epoch whose loss is below the plateau floor (0.9 x class-prior loss)
+    p = np.bincount(y) / len(y)
+    floor = 0.9 * -(p * np.log(p)).sum()
+    below = next(i for i, loss in enumerate(clf.loss_curve_) if loss <= floor)
+    assert clf.n_iter_ == below + 2
+    assert all(loss > floor for loss in clf.loss_curve_[:below])
 
 
 def test_warm_start_and_partial_fit_continue_training():
@@ -222,7 +231,8 @@ def test_gradient_clipping_changes_training():
 
 def test_truncated_bptt_matches_full_bptt_when_chunk_covers_sequence():
     X, y = ragged_data(hi=10)
-    kw = dict(TINY, shuffle=False)
+    # truncated BPTT reads forwards and pools the last step
+    kw = dict(TINY, shuffle=False, bidirectional=False, pooling="last")
     full = RNNClassifier(**kw).fit(X, y).predict_proba(X)
     tb = RNNClassifier(tbptt_steps=50, **kw).fit(X, y).predict_proba(X)
     np.testing.assert_allclose(full, tb, rtol=1e-5, atol=1e-6)
@@ -235,7 +245,10 @@ def test_tbptt_incompatible_settings_raise():
     with pytest.raises(ValueError, match="bidirectional"):
         RNNClassifier(tbptt_steps=3, bidirectional=True, **TINY).fit(X, y)
     with pytest.raises(ValueError, match="pooling"):
-        RNNClassifier(tbptt_steps=3, pooling="mean", **TINY).fit(X, y)
+        RNNClassifier(tbptt_steps=3, bidirectional=False, pooling="mean", **TINY).fit(X, y)
+    # the defaults are bidirectional: the error says what to pass
+    with pytest.raises(ValueError, match="Pass bidirectional=False"):
+        RNNClassifier(tbptt_steps=3, **TINY).fit(X, y)
 
 
 def test_regressor_multi_output_and_learning():

@@ -204,7 +204,8 @@ def test_interrupt_during_warm_start_counts_only_completed_epochs():
 
 def test_interrupt_with_early_stopping_restores_best_validation_weights():
     X, y = _data()
-    est = _clf(faulty("interrupt", 3 * 4 + 2), early_stopping=True, validation_fraction=0.2,
+    # the validation split holds 20 samples, leaving 20 for training: 3 steps per epoch
+    est = _clf(faulty("interrupt", 3 * 3 + 2), early_stopping=True, validation_fraction=0.2,
                n_iter_no_change=50, max_iter=10)
     with pytest.warns(UserWarning, match="best validation weights"):
         _fit_interrupted(est, X, y)

@@ -159,7 +159,7 @@ def test_interrupt_anywhere_in_a_warm_fit_is_atomic_or_honest(early_stopping):
     every attribute unchanged, or ends training with the documented warning,
     a usable model and n_iter_ counting the completed epochs; the next fit
     always works."""
-    X, y = ragged_labelled(30, F=2, seed=1, lo=2, hi=6)
+    X, y = ragged_labelled(40, F=2, seed=1, lo=2, hi=6)  # the validation floor needs 40
     kw = dict(early_stopping=early_stopping, validation_fraction=0.3, max_iter=2)
     base = _warm(X, y, **kw)
     total = _count_skrnn_calls(lambda: _warm(X, y, **kw).fit(X, y))
@@ -313,11 +313,15 @@ def test_huge_token_ids_map_through_a_vocabulary(big):
     np.testing.assert_array_equal(a, b)
 
 
-def test_small_token_ids_stay_their_own_rows():
-    """Below 65,536 ids are rows (as exported models read them), as before."""
+def test_embedding_is_sized_by_the_distinct_ids():
+    """Small ids too: one row per distinct id, and ids unseen in fit (even
+    ones between the seen ids) share the unknown row."""
     X = np.array([[1, 5, 10]] * 10, dtype=np.int64)
     est = _clf(embedding_dim=2).fit(X, np.arange(10) % 2)
-    assert est.n_tokens_ == 11 and est.module_.embedding.num_embeddings == 12
+    assert est.n_tokens_ == 3 and est.module_.embedding.num_embeddings == 4
+    a = est.predict_proba(np.array([[1, 7, 10]]))
+    b = est.predict_proba(np.array([[1, 0, 10]]))
+    np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(
@@ -348,7 +352,8 @@ def test_batch_memory_bound_follows_the_environment(monkeypatch):
     monkeypatch.setenv("SKRNN_MAX_BATCH_BYTES", "1e5")
     with pytest.raises(ValueError, match="tbptt_steps"):
         _clf(hidden_size=8).fit(X, y)
-    _clf(hidden_size=8, tbptt_steps=5).fit(X, y)  # truncated BPTT is not bounded by it
+    # truncated BPTT is not bounded by it
+    _clf(hidden_size=8, tbptt_steps=5, bidirectional=False, pooling="last").fit(X, y)
     monkeypatch.setenv("SKRNN_MAX_BATCH_BYTES", "1e9")
     _clf(hidden_size=8).fit(X, y)
 

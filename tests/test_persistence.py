@@ -45,7 +45,8 @@ def _fitted_models():
     y_str = np.array(["cat", "dog", "eel"])[np.arange(30) % 3]
     rng = np.random.RandomState(1)
     X3 = rng.normal(size=(30, 6, 3))
-    tokens = [rng.randint(0, 7, size=rng.randint(1, 6)) for _ in range(30)]
+    # early stopping holds out at least 20 samples: 40 leave 20 for training
+    tokens = [rng.randint(0, 7, size=rng.randint(1, 6)) for _ in range(40)]
     return {
         "clf-int": (RNNClassifier(**SMALL).fit(X, y_int), X),
         "clf-str-bidir-attention": (
@@ -54,7 +55,7 @@ def _fitted_models():
         ),
         "clf-tokens-early-stopping": (
             RNNClassifier(embedding_dim=3, early_stopping=True, class_weight="balanced", **SMALL)
-            .fit(tokens, np.arange(30) % 2),
+            .fit(tokens, np.arange(40) % 2),
             tokens,
         ),
         "reg-multioutput-2layers": (
