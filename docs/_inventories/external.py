@@ -131,6 +131,7 @@ OBJECTS = [
     _api("torch", "torch.nn.LSTM"),
     _api("torch", "torch.nn.GRU"),
     ("torch", "torch.optim.Optimizer", "py:class", "optim.html#torch.optim.Optimizer"),
+    _api("torch", "torch.optim.lr_scheduler.StepLR"),
     _api("torch", "torch.set_num_threads", "function"),
 ]
 
