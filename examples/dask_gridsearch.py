@@ -1,4 +1,8 @@
-"""Tune an RNNClassifier on a Dask cluster through joblib's ``dask`` backend.
+"""
+Grid search on a Dask cluster
+=============================
+
+Tune an RNNClassifier on a Dask cluster through joblib's ``dask`` backend.
 
 scikit-learn's ``GridSearchCV`` hands its fits to joblib; inside
 ``joblib.parallel_config(backend="dask")`` joblib ships them to the workers
@@ -17,6 +21,10 @@ Dask's workers start with ``OMP_NUM_THREADS=1``, so each fit uses one torch
 thread and a worker with ``--nthreads k`` runs k fits side by side without
 oversubscribing its cores. Results are identical to ``n_jobs=1`` for a fixed
 ``random_state``.
+
+The documentation shows this script without running it (starting a cluster
+of worker processes and 25 fits take minutes on the build machine);
+``tests/test_dask.py`` runs the same search on a two-worker LocalCluster.
 """
 
 import argparse

@@ -23,6 +23,7 @@ from . import callbacks as _callbacks
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
 from ._data import check_sample_aligned
+from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from ._tasks import Task, subset_targets, token_rows, token_vocabulary
 from ._threads import with_torch_threads
 from ._validation import validate_sequences
@@ -87,6 +88,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     parameters to ``_parameter_constraints``; adding a parameter means its
     signature entry, docstring entry, constraint and one pass-through.
     """
+
+    # the HTML repr's "?" icon links to the class's API page (see _doclink.py)
+    _doc_link_module = "skrnn"
+    _doc_link_template = DOC_LINK_TEMPLATE
+    _doc_link_url_param_generator = doc_link_url_params
 
     # the shared parameters (set by each subclass's __init__)
     cell: Cell
@@ -414,7 +420,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     # ----------------------------------------------------------- persistence
     def save(self, path, *, key=None):
         """Save the estimator to ``path`` in skrnn's safe model format (see
-        :func:`skrnn.save`); ``key`` signs the file. The format runs no code
+        :func:`skrnn.persistence.save`); ``key`` signs the file. The format runs no code
         on load, so it cannot hold callbacks: they are stored as
         ``callbacks=None`` with a warning (pickle/joblib keep them). Returns
         the estimator, unchanged."""

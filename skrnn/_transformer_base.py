@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from ._validation import validate_sequences
 
 __all__ = ["_SequenceTransformer"]
@@ -25,6 +26,11 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
     themselves and warn when pandas output was asked for output that cannot
     be a table.
     """
+
+    # the HTML repr's "?" icon links to the class's API page (see _doclink.py)
+    _doc_link_module = "skrnn"
+    _doc_link_template = DOC_LINK_TEMPLATE
+    _doc_link_url_param_generator = doc_link_url_params
 
     def __init_subclass__(cls, **kwargs):
         kwargs.setdefault("auto_wrap_output_keys", None)

@@ -16,6 +16,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import HasMethods, Interval, StrOptions
+from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 
 __all__ = ["WindowScaledRegressor"]
 
@@ -71,6 +72,11 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     >>> model.predict(np.array([[[10.], [20.]]])).round(6)
     array([30.])
     """
+
+    # the HTML repr's "?" icon links to the class's API page (see _doclink.py)
+    _doc_link_module = "skrnn"
+    _doc_link_template = DOC_LINK_TEMPLATE
+    _doc_link_url_param_generator = doc_link_url_params
 
     _parameter_constraints = {
         "regressor": [HasMethods(["fit", "predict"])],

@@ -26,9 +26,9 @@ clone deep copies, so state a callback keeps is per fit (a logger writing
 to a file writes to the same path from every clone: give each its own file,
 or use ``append=True``). They must be picklable for ``GridSearchCV(n_jobs>1)``
 and pickle with the estimator. skrnn's safe model format
-(:func:`skrnn.save`) runs no code on load, so it cannot hold arbitrary
+(:func:`skrnn.persistence.save`) runs no code on load, so it cannot hold arbitrary
 objects: ``est.save(path)`` stores the estimator with ``callbacks=None``
-and warns; ``skrnn.save(pipeline)`` of a pipeline holding callbacks refuses
+and warns; ``skrnn.persistence.save(pipeline)`` of a pipeline holding callbacks refuses
 (use pickle/joblib for those).
 """
 
