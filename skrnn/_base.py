@@ -439,29 +439,12 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         return self
 
     def __getstate__(self):
-        # torch's scheduler classes are stored by name (the safe format can
-        # then load them without importing code named by the file)
-        state = super().__getstate__()
-        schedule = state.get("lr_schedule")
-        if _schedules.is_scheduler_class(schedule) and (
-            getattr(torch.optim.lr_scheduler, schedule.__name__, None) is schedule
-        ):
-            state["lr_schedule"], state["_lr_schedule_class"] = None, schedule.__name__
-        return state
+        return _schedules.schedule_by_name(super().__getstate__())
 
     def __setstate__(self, state):
-        state = dict(state)
-        # parameters added after a pickle or model file was written: their
-        # values then (early stopping watched the validation score)
-        for param, value in _ADDED_PARAMS.items():
-            state.setdefault(param, value)
-        name = state.pop("_lr_schedule_class", None)
-        if name is not None:
-            cls = getattr(torch.optim.lr_scheduler, str(name), None)
-            if not _schedules.is_scheduler_class(cls):
-                raise ValueError(f"unknown learning-rate schedule {name!r} in the stored state")
-            state["lr_schedule"] = cls
-        super().__setstate__(state)
+        # parameters added after a pickle or model file was written get their
+        # values of then (early stopping watched the validation score)
+        super().__setstate__(_schedules.schedule_from_name({**_ADDED_PARAMS, **state}))
 
     # --------------------------------------------------------------- predict
     def _inference_device(self):

@@ -35,6 +35,28 @@ _DEFAULTS = {
 }
 
 
+def schedule_by_name(state):
+    """An estimator's pickle/skops state with a torch scheduler class stored
+    by name, so the safe format loads it without importing code the file
+    names."""
+    schedule = state.get("lr_schedule")
+    if is_scheduler_class(schedule) and getattr(lr_scheduler, schedule.__name__, None) is schedule:
+        state["lr_schedule"], state["_lr_schedule_class"] = None, schedule.__name__
+    return state
+
+
+def schedule_from_name(state):
+    """Undo :func:`schedule_by_name` (only torch's own scheduler classes)."""
+    state = dict(state)
+    name = state.pop("_lr_schedule_class", None)
+    if name is not None:
+        cls = getattr(lr_scheduler, str(name), None)
+        if not is_scheduler_class(cls):
+            raise ValueError(f"unknown learning-rate schedule {name!r} in the stored state")
+        state["lr_schedule"] = cls
+    return state
+
+
 def is_scheduler_class(value):
     return isinstance(value, type) and issubclass(
         value, (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)

@@ -7,6 +7,7 @@ import pandas as pd
 import torch
 
 from ._batches import SequenceBatches, length_grouped_batches
+from ._compat import reset_feature_names
 from ._data import Sequences, _is_ragged_container, to_sequences
 from ._memory import ATTENTION_BYTES, check_batch, recurrent_bytes
 from ._seq2seq_modules import Seq2SeqNet, beam_decode, greedy_decode, teacher_forced_loss
@@ -283,3 +284,47 @@ def user_outputs(est, outputs):
     np.cumsum(lengths, out=offsets[1:])
     flat = np.concatenate(outputs) if outputs else np.zeros(0, dtype=np.int64)
     return _codes_to_strings(codes[flat - N_SPECIAL], offsets)
+
+
+def encode_inputs(est, X, *, reset, sequence_lengths=None):
+    """Validate a Seq2SeqTransformer's ``X`` (strings, token ids or float
+    vectors); return (internal sequences, raw symbol sequences). With
+    ``reset`` the input kind and vocabulary are learned."""
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError("X is an empty list; at least one sequence is required.")
+    X = _as_array_if_array_like(X)
+    items = _string_items(X, "X")
+    if items is not None:
+        if sequence_lengths is not None:
+            raise ValueError(
+                "sequence_lengths is for padded array input; strings already carry "
+                "their lengths."
+            )
+        raw, kind = _encode_strings(items, "X"), "strings"
+        if reset:
+            reset_feature_names(est)
+            est._fitted_on_table = False
+            est._n_step_features = est.n_features_in_ = 1
+    else:
+        raw = est._validate_X(X, reset=reset, sequence_lengths=sequence_lengths)
+        kind = "tokens" if est.embedding_dim is not None else "continuous"
+        if kind == "tokens" and raw.n_features != 1:
+            raise ValueError(
+                f"With embedding_dim set, X must hold one token id per step; got "
+                f"{raw.n_features} features per step. Pass (n_samples, n_timesteps) "
+                "arrays or a list of 1-D id arrays."
+            )
+    if reset:
+        est.input_type_ = kind
+        est.input_vocabulary_ = (
+            None if kind == "continuous" else _vocabulary(raw.values[:, 0], kind)
+        )
+    elif kind != est.input_type_:
+        raise ValueError(
+            f"X holds {kind} but {type(est).__name__} was fitted on "
+            f"{est.input_type_}; pass the same kind of input as in fit."
+        )
+    if kind == "continuous":
+        return raw, raw
+    ids = _lookup(raw.values[:, 0], est.input_vocabulary_)[:, None]
+    return raw.with_values(ids), raw

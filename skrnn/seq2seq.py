@@ -30,10 +30,12 @@ from ._base import (
     estimator_snapshot,
     store_params,
 )
-from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
-from ._seq2seq_task import PREDICT_BATCH, Seq2SeqTask, decode, max_output_length, read_targets
+from ._compat import Interval, StrOptions, _fit_context
+from ._seq2seq_task import (
+    PREDICT_BATCH, Seq2SeqTask, decode, encode_inputs, max_output_length, read_targets,
+)
 from ._threads import torch_threads, with_torch_threads
-from ._vocab import _as_array_if_array_like, _encode_strings, _lookup, _string_items, _vocabulary
+from ._vocab import _lookup
 from .plotting import save_attention_heatmap
 
 __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]
@@ -309,44 +311,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     # --------------------------------------------------------------- inputs
     def _encode_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X``; return (internal sequences, raw symbol sequences)."""
-        if isinstance(X, (list, tuple)) and len(X) == 0:
-            raise ValueError("X is an empty list; at least one sequence is required.")
-        X = _as_array_if_array_like(X)
-        items = _string_items(X, "X")
-        if items is not None:
-            if sequence_lengths is not None:
-                raise ValueError(
-                    "sequence_lengths is for padded array input; strings already carry "
-                    "their lengths."
-                )
-            raw, kind = _encode_strings(items, "X"), "strings"
-            if reset:
-                reset_feature_names(self)
-                self._fitted_on_table = False
-                self._n_step_features = self.n_features_in_ = 1
-        else:
-            raw = self._validate_X(X, reset=reset, sequence_lengths=sequence_lengths)
-            kind = "tokens" if self.embedding_dim is not None else "continuous"
-            if kind == "tokens" and raw.n_features != 1:
-                raise ValueError(
-                    f"With embedding_dim set, X must hold one token id per step; got "
-                    f"{raw.n_features} features per step. Pass (n_samples, n_timesteps) "
-                    "arrays or a list of 1-D id arrays."
-                )
-        if reset:
-            self.input_type_ = kind
-            self.input_vocabulary_ = (
-                None if kind == "continuous" else _vocabulary(raw.values[:, 0], kind)
-            )
-        elif kind != self.input_type_:
-            raise ValueError(
-                f"X holds {kind} but {type(self).__name__} was fitted on "
-                f"{self.input_type_}; pass the same kind of input as in fit."
-            )
-        if kind == "continuous":
-            return raw, raw
-        ids = _lookup(raw.values[:, 0], self.input_vocabulary_)[:, None]
-        return raw.with_values(ids), raw
+        return encode_inputs(self, X, reset=reset, sequence_lengths=sequence_lengths)
 
     # ------------------------------------------------------------------ fit
     def _check_params_combination(self):
