@@ -165,7 +165,11 @@ def check_order(table, what="X"):
     by_time = np.lexsort((stamps, codes))
     order = np.argsort(codes, kind="stable")
     for positions, sign, problem, fix in (
-        (by_time, 0, "duplicate time stamps", "aggregate them first, e.g. groupby(...).mean()"),
+        (by_time, 0, "duplicate time stamps",
+         "aggregate them first, e.g. groupby(...).mean()" + (
+             "; if the table holds several series, pass id_col=... and time_col=... "
+             "(long format) or a (series id, time) MultiIndex"
+             if table.ids is None else "")),
         (order, -1, "time stamps that are not sorted", "sort the rows by time "
          "(sort_index() or sort_values([id, time]))"),
     ):

@@ -238,6 +238,16 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
                 f"{'many series' if self.series_ids_ is not None else 'one series'}; "
                 f"X is {'a panel' if table.is_panel else 'one series'}. Pass the same layout."
             )
+        text = [c for c in getattr(table.values, "columns", [])
+                if not pd.api.types.is_numeric_dtype(table.values[c])
+                and not pd.api.types.is_bool_dtype(table.values[c])]
+        if text:
+            raise ValueError(
+                f"X has non-numeric column(s) {text[:3]}; the windower's features must be "
+                "numbers. If the table holds several series in long format, name the "
+                "series and time columns: TimeSeriesWindower(..., id_col=..., time_col=...) "
+                "(e.g. id_col='unique_id', time_col='ds'); otherwise encode or drop them."
+            )
         values = validate_data(self, table.values, reset=reset, dtype=np.float64)
         if table.times is None:
             return table, values, [np.arange(len(values))]

@@ -326,3 +326,17 @@ def test_panel_direct_forecast_returns_quantile_columns_on_each_series_scale():
     truth = long[long.ds >= 45]["y"].to_numpy()
     relative = np.abs(fc["y"].to_numpy() - truth) / truth  # each series on its own scale
     assert relative.max() < 0.1, relative
+
+
+def test_long_table_without_its_id_and_time_columns_says_how_to_name_them():
+    df = pd.DataFrame({
+        "unique_id": np.repeat(["a", "b"], 10),
+        "ds": np.tile(pd.date_range("2020", periods=10, freq="D"), 2),
+        "y": np.arange(20.0),
+    })
+    with pytest.raises(ValueError, match=r"non-numeric column.*'unique_id'.*id_col=.*time_col="):
+        TimeSeriesWindower(window=3).fit(df)
+    with pytest.raises(ValueError, match="duplicate time stamps.*several series.*id_col"):
+        TimeSeriesWindower(window=3).fit(df.set_index("ds")[["y"]])
+    out = TimeSeriesWindower(window=3, id_col="unique_id", time_col="ds").fit_transform(df)
+    assert out.shape == (20, 3, 1)
