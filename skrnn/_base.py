@@ -322,8 +322,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         task = self._task
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
         seqs, raw = self._encode_X(X, reset=not continuing, sequence_lengths=sequence_lengths)
-        targets = task.encode_targets(self, y, raw, first=not continuing, classes=classes)
         weights = self._check_sample_weight(sample_weight, seqs.n_samples)
+        targets = task.encode_targets(
+            self, y, raw, first=not continuing, classes=classes,
+            sample_weight=None if sample_weight is None else weights,
+        )
         weights = weights * task.sample_weights(self, targets)
 
         device = _engine.resolve_device(self.device)

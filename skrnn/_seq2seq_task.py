@@ -55,7 +55,7 @@ class Seq2SeqTask:
     # truncated BPTT is not supported: the decoder attends to the whole input
     sample_loss = None
 
-    def encode_targets(self, est, y, X, *, first, classes=None):
+    def encode_targets(self, est, y, X, *, first, classes=None, sample_weight=None):
         return _encode(est, y, X, first=first)
 
     def sample_weights(self, est, targets):

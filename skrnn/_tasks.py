@@ -45,9 +45,12 @@ _VALIDATION_BATCH = 1024
 class Task(Protocol):
     """What an estimator's task provides to the shared fit path."""
 
-    def encode_targets(self, est, y, X: Sequences, *, first: bool, classes=None) -> Any:
+    def encode_targets(self, est, y, X: Sequences, *, first: bool, classes=None,
+                       sample_weight=None) -> Any:
         """Targets for the network (an array, or :class:`Sequences` for
-        per-step / sequence targets) from ``y`` and the validated input ``X``."""
+        per-step / sequence targets) from ``y`` and the validated input ``X``;
+        ``sample_weight`` (checked, one per sample, or None) weighs anything
+        fitted on the targets."""
 
     def sample_weights(self, est, targets) -> Any:
         """Per-sample weights the task adds (class weights), or 1.0."""
@@ -171,7 +174,7 @@ class ClassificationTask(_SequenceNetTask):
     def sample_loss(out, y):
         return F.cross_entropy(out, y, reduction="none")
 
-    def encode_targets(self, est, y, X, *, first, classes=None):
+    def encode_targets(self, est, y, X, *, first, classes=None, sample_weight=None):
         _require_y(est, y)
         y = column_or_1d(y, warn=True)
         if len(y) != X.n_samples:
@@ -237,7 +240,7 @@ class RegressionTask(_SequenceNetTask):
     def loss_of(est):
         return _losses.sample_loss_for(est)
 
-    def encode_targets(self, est, y, X, *, first, classes=None):
+    def encode_targets(self, est, y, X, *, first, classes=None, sample_weight=None):
         _require_y(est, y)
         if est.return_sequences:
             values, one_d = align_step_targets(y, X)
@@ -260,7 +263,7 @@ class RegressionTask(_SequenceNetTask):
             est.quantiles_ = (
                 _losses.check_quantiles(est.quantiles) if est.loss == "quantile" else None
             )
-            _losses.fit_target_scaling(est, values, _scaling_weights(est, X))
+            _losses.fit_target_scaling(est, values, _per_row(est, X, sample_weight))
         else:
             if values.shape[1] != est.n_outputs_:
                 raise ValueError(
@@ -318,13 +321,12 @@ class RegressionTask(_SequenceNetTask):
         return padded.reshape(*padded.shape[:2], *tail)
 
 
-def _scaling_weights(est, X):
-    """The fit's sample weights (set by ``RNNRegressor`` for the duration of
-    a fit), one per target row (repeated per step with ``return_sequences``)."""
-    sample_weight = getattr(est, "_fit_sample_weight", None)
+def _per_row(est, X, sample_weight):
+    """Sample weights (or None) one per target row: repeated per step with
+    ``return_sequences``."""
     if sample_weight is None:
         return None
-    w = est._check_sample_weight(sample_weight, X.n_samples).astype(np.float64)
+    w = np.asarray(sample_weight, dtype=np.float64)
     return np.repeat(w, X.lengths) if est.return_sequences else w
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from numbers import Real
 from typing import Literal, Optional, Sequence
@@ -318,8 +317,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         -------
         self : RNNRegressor
         """
-        with _fit_weights(self, sample_weight):
-            return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
+        return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, sequence_lengths=None):
@@ -329,8 +327,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         -------
         self : RNNRegressor
         """
-        with _fit_weights(self, sample_weight):
-            return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
+        return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
 
     def predict(self, X, sequence_lengths=None):
         """Predict targets.
@@ -396,14 +393,3 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-
-@contextlib.contextmanager
-def _fit_weights(est, sample_weight):
-    """Make ``sample_weight`` visible to the target standardisation during
-    one fit (the targets' mean and std are weighted, as repeated rows)."""
-    est._fit_sample_weight = sample_weight
-    try:
-        yield
-    finally:
-        est.__dict__.pop("_fit_sample_weight", None)
