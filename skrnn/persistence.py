@@ -303,26 +303,24 @@ def load(path, *, key=None, max_bytes=MAX_BYTES):
     another format version.
     """
     import skops.io as sio
-    from skops.io.exceptions import UntrustedTypesFoundException
 
     where = repr(os.fspath(path)) if not hasattr(path, "read") else "the model file"
     data = _read(path, max_bytes, where)
     try:
         members = read_archive(data, max_bytes)
         record = _check_record(members, key)
-        schema = parse_json(members["schema.json"], "schema.json")
-        if check_schema(schema) != set(members) - {"schema.json"}:
+        schema, files = check_schema(members["schema.json"])
+        if files != set(members) - {"schema.json"}:
             raise ModelFileError("the archive members do not match the arrays its schema refers to")
-        for name in sorted(set(members) - {"schema.json"}):
+        for name in sorted(files):
             check_npy(members[name], name)
         members["schema.json"] = json.dumps(schema).encode()
         obj = sio.loads(pack(members), trusted=trusted_types())
-    except UntrustedTypesFoundException as exc:
-        raise ModelFileError(f"Cannot load {where}: it holds types skrnn does not load ({exc})") from None
     except ModelFileError as exc:
         raise ModelFileError(f"Cannot load {where}: {exc}.") from None
-    except Exception as exc:  # anything a malformed document can trigger in skops
-        raise ModelFileError(f"Cannot load {where}: the model document is malformed ({_short(exc)}).") from None
+    except Exception as exc:  # anything a malformed document can trigger in skops, untrusted types too
+        raise ModelFileError(f"Cannot load {where}: the model document is malformed or holds types skrnn "
+                             f"does not load ({_short(exc)}).") from None
     saved = record.get("versions", {}).get("skrnn")
     from . import __version__
 

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import pickle
+import struct
 import subprocess
 import sys
 import textwrap
@@ -189,6 +190,29 @@ def test_data_before_between_or_after_the_archive(good):
     _refused(hidden, "corrupted|does not start")
     with_comment = bytearray(good[:-2] + b"\x04\x00") + b"note"
     _refused(bytes(with_comment), "not a skrnn model file|corrupted")
+
+
+def test_what_zipfile_would_accept_is_refused(good):
+    """zipfile reads prepended data, zip64 end records, names cut at a NUL
+    byte and deflate streams longer than declared; a model file holds none."""
+    parts = members(good)
+    _refused(raw_zip(_entries(parts), prefix=b"junk"), "does not start")  # offsets point past it
+    plain = raw_zip(_entries(parts))
+    cd_size, cd_off = struct.unpack_from("<2L", plain, len(plain) - 10)
+    n = len(parts)
+    zip64 = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, n, n, cd_size, cd_off)
+    zip64 += struct.pack("<4sLQL", b"PK\x06\x07", 0, cd_off + cd_size, 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, cd_size + len(zip64), cd_off, 0)
+    assert zipfile.ZipFile(io.BytesIO(plain[:cd_off + cd_size] + zip64 + end)).namelist()
+    _refused(plain[:cd_off + cd_size] + zip64 + end, "zip64")
+    _refused(raw_zip(_entries(parts) + [{"name": "1.npy\0.txt", "data": b""}]), "unexpected archive member")
+    entries = _entries(parts, 8)
+    entries[0]["data"] += b"HIDDEN"  # after the end of the deflate stream
+    _refused(raw_zip(entries), "does not inflate to its declared")
+    entries = _entries(parts, 8)
+    full = parts[entries[0]["name"]]
+    entries[0].update(size=len(full) - 5, crc=zlib.crc32(full[:-5]))  # zipfile would cut it short
+    _refused(raw_zip(entries), "does not inflate to its declared")
 
 
 @pytest.mark.parametrize("method", [zipfile.ZIP_LZMA, zipfile.ZIP_BZIP2])
