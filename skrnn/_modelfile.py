@@ -51,7 +51,8 @@ def read_archive(data, max_bytes):
     if data[-22:-18] != b"PK\x05\x06" or data[-2:] != b"\0\0":
         _fail("not a skrnn model file (it is not a zip archive, it is truncated, or has data after its end)")
     cd_size, cd_off = struct.unpack_from("<2L", data, len(data) - 10)
-    if cd_off + cd_size != len(data) - 22 or data[-42:-38] == b"PK\x06\x07":  # zip64's locator
+    # so zipfile reads this end record (no zip64 locator before it) and shifts no offset
+    if cd_off + cd_size != len(data) - 22 or data[-42:-38] == b"PK\x06\x07":
         _fail("the zip directory is corrupted or zip64, or data was prepended to the archive")
     if data.count(b"PK\x01\x02", cd_off, len(data) - 22) > MAX_MEMBERS:  # each entry starts so
         _fail(f"the archive declares more than {MAX_MEMBERS} members")
@@ -89,7 +90,7 @@ def read_archive(data, max_bytes):
         if end > cd_off:
             _fail(f"member {name!r} runs past the zip directory (truncated file)")
         members[name] = _inflate(data[start:end], info)
-    if end != cd_off or archive.start_dir != cd_off:
+    if end != cd_off:
         _fail("unexpected data between the last member and the zip directory")
     return members
 

@@ -44,7 +44,6 @@ FORMAT_NAME = "skrnn-model"
 FORMAT_VERSION = 2
 MAX_BYTES = 2**31
 _RECORD = "skrnn.json"
-_MAX_SPEC = 2**31
 _SKRNN_TYPES = set()  # "module.Name" of every PersistenceMixin subclass
 
 
@@ -95,19 +94,15 @@ class PersistenceMixin:
         """The network of ``_network_spec`` with ``weights``; shapes are
         compared on the meta device before any memory is allocated."""
         where = f"the stored network of {type(self).__name__}"
-        spec = getattr(self, "_network_spec", None)
-        if not isinstance(weights, dict) or not isinstance(spec, dict) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= _MAX_SPEC for v in spec.values()
-        ):
-            raise ModelFileError(f"{where} has no valid description (_network_spec {spec!r})")
         try:
             self._validate_params()
+            stored = {k: (np.shape(v), str(getattr(v, "dtype", type(v).__name__))) for k, v in weights.items()}
             with torch.device("meta"), _counting_registrations(4 * len(weights) + 256):
                 meta = self._build_network()
-        except Exception as exc:  # invalid or absurd parameters from the file
-            raise ModelFileError(f"{where} cannot be built from its parameters: {_short(exc)}") from None
+        except Exception as exc:  # invalid or absurd parameters, _network_spec or weights from the file
+            raise ModelFileError(f"{where} cannot be built from its parameters (_network_spec "
+                                 f"{getattr(self, '_network_spec', None)!r}): {_short(exc)}") from None
         expected = {k: (tuple(t.shape), str(t.dtype)[6:]) for k, t in meta.state_dict().items()}
-        stored = {k: (np.shape(v), str(getattr(v, "dtype", type(v).__name__))) for k, v in weights.items()}
         if expected != stored:
             diff = sorted(set(expected.items()) ^ set(stored.items()))[:4]
             raise ModelFileError(f"the stored weights of {where} do not fit the network described "
@@ -250,13 +245,9 @@ def _versions():
 
 
 def _read(path, max_bytes, where):
-    too_big = False
-    if hasattr(path, "read"):
-        data = path.read(max_bytes + 1)
-    else:
-        with open(path, "rb") as f:
-            too_big = os.fstat(f.fileno()).st_size > max_bytes
-            data = b"" if too_big else f.read(max_bytes + 1)
+    too_big = not hasattr(path, "read") and os.path.getsize(path) > max_bytes  # refused unread
+    with contextlib.nullcontext(path) if hasattr(path, "read") else open(path, "rb") as f:
+        data = b"" if too_big else f.read(max_bytes + 1)
     if too_big or len(data) > max_bytes:
         raise ModelFileError(f"Cannot load {where}: it is larger than max_bytes={max_bytes}.")
     return bytes(data)
@@ -273,12 +264,11 @@ def _check_record(members, key):
         raise ModelFileError(f"not a skrnn model file (no {_RECORD}; a plain skops file opens with "
                              "skops.io.load(path, trusted=...))")
     record = parse_json(members.pop(_RECORD), _RECORD)
-    if not isinstance(record, dict) or record.get("format") != FORMAT_NAME or not isinstance(
-            record.get("versions", {}), dict):
-        raise ModelFileError(f"{_RECORD} does not describe a skrnn model")
+    record = record if isinstance(record, dict) and isinstance(record.get("versions", {}), dict) else {}
     version = record.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 2:
-        raise ModelFileError(f"invalid format_version {version!r}")
+    if record.get("format") != FORMAT_NAME or type(version) is not int or version < 2:
+        raise ModelFileError(f"{_RECORD} does not describe a skrnn model (format {record.get('format')!r}, "
+                             f"format_version {version!r})")
     if version > FORMAT_VERSION:
         saved = record.get("versions", {}).get("skrnn", "a newer version")
         raise ModelFileError(f"the file uses model format version {version}, written by skrnn "

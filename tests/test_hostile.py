@@ -361,7 +361,7 @@ def test_huge_network_spec(good):
     def edit(schema):
         attrs(schema)["_network_spec"]["content"]["n_inputs"] = json_value(10**30)
 
-    _refused(edit_schema(good, edit), "no valid description")
+    _refused(edit_schema(good, edit), "cannot be built")
 
 
 # ---------------------------------------------------------------------- fuzz
