@@ -70,23 +70,24 @@ def read_archive(data, max_bytes):
             _fail(f"unexpected archive member {name!r}")
         total += size
         cap = {"schema.json": MAX_SCHEMA_BYTES, "skrnn.json": MAX_RECORD_BYTES}.get(name, max_bytes)
-        if size > cap or total > max_bytes or size > MAX_RATIO * csize + 2**20 or (method == 0 and csize != size):
+        if size > cap or total > max_bytes or size > MAX_RATIO * csize + 2**20 or (
+                method == zipfile.ZIP_STORED and csize != size):
             _fail(f"member {name!r} declares {size} bytes from {csize}: inconsistent, or over a "
                   f"cap ({cap} for it, {max_bytes} in all: load(..., max_bytes=...), ratio {MAX_RATIO})")
     if len({info.orig_filename.lower() for info in infos}) != len(infos):
         _fail("the archive holds duplicate members (names equal up to case)")
     members, end = {}, 0
     for info in infos:  # each member's local header and data start where the previous one ends
-        name, offset = info.orig_filename, info.header_offset
+        name, offset, csize = info.orig_filename, info.header_offset, info.compress_size
         local = _LOCAL.unpack_from(data, offset) if end == offset <= cd_off - _LOCAL.size else None
         if local is None or local[0] != b"PK\x03\x04":
             _fail(f"member {name!r} does not start where the previous one ends (data "
                   "prepended, hidden between members, or a corrupted offset)")
         start = offset + _LOCAL.size + local[9] + local[10]
-        if local[2:4] + local[6:9] != (info.flag_bits, info.compress_type, info.CRC, info.compress_size,
-                                       info.file_size) or data[offset + _LOCAL.size:start - local[10]] != name.encode():
+        declared = (info.flag_bits, info.compress_type, info.CRC, csize, info.file_size, len(name))
+        if local[2:4] + local[6:10] != declared or not data.startswith(name.encode(), offset + _LOCAL.size):
             _fail(f"the local header of {name!r} disagrees with the zip directory")
-        end = start + info.compress_size
+        end = start + csize
         if end > cd_off:
             _fail(f"member {name!r} runs past the zip directory (truncated file)")
         members[name] = _inflate(data[start:end], info)
@@ -159,7 +160,7 @@ def check_npy(raw, name):
         shape, _, dtype = reader[version](f, max_header_size=10_000)
     except (ValueError, KeyError, TypeError, SyntaxError, OverflowError, MemoryError, RecursionError) as exc:
         _fail(f"array {name!r} has an invalid header ({type(exc).__name__}: {str(exc)[:200]})")
-    if dtype.kind not in "biufcUS" or dtype.fields is not None or dtype.subdtype is not None:
+    if dtype.kind not in "biufcUS":  # not objects, not structured (kind "V"), not datetimes
         _fail(f"array {name!r} has the unsupported dtype {dtype.str!r}")
     if len(shape) > MAX_NDIM or any(d < 0 for d in shape):
         _fail(f"array {name!r} has the invalid shape {shape}")

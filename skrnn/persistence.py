@@ -96,7 +96,8 @@ class PersistenceMixin:
         where = f"the stored network of {type(self).__name__}"
         try:
             self._validate_params()
-            stored = {k: (np.shape(v), str(getattr(v, "dtype", type(v).__name__))) for k, v in weights.items()}
+            stored = {k: (np.shape(v), str(getattr(v, "dtype", type(v).__name__)))
+                      for k, v in weights.items()}
             with torch.device("meta"), _counting_registrations(4 * len(weights) + 256):
                 meta = self._build_network()
         except Exception as exc:  # invalid or absurd parameters, _network_spec or weights from the file
