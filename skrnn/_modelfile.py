@@ -48,19 +48,21 @@ def read_archive(data, max_bytes):
     before, between or after the members and the central directory, no
     comment, no duplicate or case-twin names, stored or deflated members
     whose declared sizes and CRC-32 hold, at most ``max_bytes`` inflated."""
-    if data[-22:-18] != b"PK\x05\x06" or data[-2:] != b"\0\0":
-        _fail("not a skrnn model file (it is not a zip archive, it is truncated, or has data after its end)")
-    cd_size, cd_off = struct.unpack_from("<2L", data, len(data) - 10)
+    if data[-22:-14] != b"PK\x05\x06\0\0\0\0" or data[-2:] != b"\0\0":  # one disk, no comment
+        _fail("not a skrnn model file (not a single zip archive, truncated, or data after its end)")
+    n_disk, n_total, cd_size, cd_off = struct.unpack_from("<2H2L", data, len(data) - 14)
     # so zipfile reads this end record (no zip64 locator before it) and shifts no offset
     if cd_off + cd_size != len(data) - 22 or data[-42:-38] == b"PK\x06\x07":
         _fail("the zip directory is corrupted or zip64, or data was prepended to the archive")
-    if data.count(b"PK\x01\x02", cd_off, len(data) - 22) > MAX_MEMBERS:  # each entry starts so
+    if max(n_total, data.count(b"PK\x01\x02", cd_off, len(data) - 22)) > MAX_MEMBERS:  # each entry starts so
         _fail(f"the archive declares more than {MAX_MEMBERS} members")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, NotImplementedError, ValueError) as exc:
         _fail(f"the zip directory is corrupted ({exc})")
     infos, total = sorted(archive.infolist(), key=lambda i: i.header_offset), 0
+    if not n_disk == n_total == len(infos):
+        _fail(f"the zip directory holds {len(infos)} members but declares {n_total}")
     for info in infos:  # every declared size and feature, before anything is read
         name, method, size, csize = info.orig_filename, info.compress_type, info.file_size, info.compress_size
         if info.extract_version > 20 or info.flag_bits & ~_ALLOWED_FLAGS or method not in (0, 8):

@@ -205,6 +205,8 @@ def test_what_zipfile_would_accept_is_refused(good):
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, cd_size + len(zip64), cd_off, 0)
     assert zipfile.ZipFile(io.BytesIO(plain[:cd_off + cd_size] + zip64 + end)).namelist()
     _refused(plain[:cd_off + cd_size] + zip64 + end, "zip64")
+    _refused(plain[:-14] + struct.pack("<2H", n - 1, n - 1) + plain[-10:], f"holds {n} members but declares")
+    _refused(plain[:-18] + b"\x01\x00" + plain[-16:], "not a single zip archive")  # a split archive
     _refused(raw_zip(_entries(parts) + [{"name": "1.npy\0.txt", "data": b""}]), "unexpected archive member")
     entries = _entries(parts, 8)
     entries[0]["data"] += b"HIDDEN"  # after the end of the deflate stream
