@@ -54,7 +54,8 @@ def read_archive(data, max_bytes):
     # so zipfile reads this end record (no zip64 locator before it) and shifts no offset
     if cd_off + cd_size != len(data) - 22 or data[-42:-38] == b"PK\x06\x07":
         _fail("the zip directory is corrupted or zip64, or data was prepended to the archive")
-    if max(n_total, data.count(b"PK\x01\x02", cd_off, len(data) - 22)) > MAX_MEMBERS:  # each entry starts so
+    # each entry zipfile builds starts with this signature: counting them bounds the entries
+    if max(n_total, data.count(b"PK\x01\x02", cd_off, len(data) - 22)) > MAX_MEMBERS:
         _fail(f"the archive declares more than {MAX_MEMBERS} members")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
