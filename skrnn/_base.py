@@ -119,7 +119,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     validation_fraction: float
     early_stopping_monitor: str
     n_iter_no_change: int
-    tol: float
+    tol: Optional[float]
     device: DeviceSpec
     n_threads: Optional[int]
     random_state: RandomState
@@ -155,7 +155,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "early_stopping_monitor": [StrOptions({"loss", "score"})],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str, torch.device],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
@@ -292,8 +292,6 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             shuffle=self.shuffle,
             clip_grad_norm=self.clip_grad_norm,
             tbptt_steps=self.tbptt_steps,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
             verbose=self.verbose,
             device=device,
             seed=seed,
@@ -412,7 +410,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             max(self.validation_scores_) if self.validation_scores_ else None
         )
         stopped = history.converged or history.interrupted or history.stopped_by_callback
-        if not incremental and not stopped and not history.at_plateau:
+        if not incremental and not stopped and not history.at_plateau and self.tol is not None:
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",

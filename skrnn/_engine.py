@@ -112,8 +112,6 @@ class TrainConfig:
     shuffle: bool = True
     clip_grad_norm: float = 1.0
     tbptt_steps: Optional[int] = None
-    n_iter_no_change: int = 10
-    tol: float = 1e-4
     verbose: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     seed: int = 0

@@ -74,6 +74,7 @@ class Stopper:
     on the validation score (``monitor='score'``, higher is better), and the
     weights of the best epoch are kept. Either way no epoch counts while the
     training loss is above ``floor`` (the plateau floor; None: no floor).
+    ``tol=None`` switches the rule off.
     """
 
     def __init__(self, *, tol, n_iter_no_change, monitor="loss", floor=None):
@@ -88,12 +89,15 @@ class Stopper:
         self.best_train_loss = None  # training loss of the kept weights
 
     def update(self, model, loss, val_loss=None, val_score=None):
-        """Record epoch results; True when training should stop."""
+        """Record epoch results; True when training should stop (never with
+        ``tol=None``: every epoch runs, the best validation weights are still
+        kept)."""
+        tol = 0.0 if self.tol is None else self.tol
         if val_loss is None and val_score is None:
-            improved = loss < self.best_loss - self.tol
+            improved = loss < self.best_loss - tol
         else:
             value = val_loss if self.monitor == "loss" else -val_score
-            improved = value < self.best_val - self.tol
+            improved = value < self.best_val - tol
             if value < self.best_val:
                 self.best_val = value
                 self.best_state = _snapshot(model.state_dict())
@@ -101,7 +105,7 @@ class Stopper:
         self.best_loss = min(self.best_loss, loss)
         on_plateau = self.floor is not None and loss > self.floor
         self.no_improvement = 0 if (improved or on_plateau) else self.no_improvement + 1
-        return self.no_improvement >= self.patience
+        return self.tol is not None and self.no_improvement >= self.patience
 
 
 def plateau_message(name, loss, baseline, how):

@@ -138,10 +138,14 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         0.9 x the loss of a constant predictor (class-prior cross-entropy;
         target variance) do not count: a network that has not left that plateau
         has not converged. With early stopping on small data, 20 stops less
-        early (measured). ``n_iter_no_change >= max_iter`` runs every epoch.
-    tol : float, default=1e-4
+        early (measured). ``tol=None`` runs every epoch.
+    tol : float or None, default=1e-4
         Smallest decrease of the monitored loss (or increase of the score) that
-        counts as an improvement, in absolute terms.
+        counts as an improvement, in absolute terms. ``None`` switches the
+        stopping rule off: every one of the ``max_iter`` epochs runs (a fixed
+        budget, as with ``lr_schedule='cosine'``), without a
+        ``ConvergenceWarning``; early stopping still restores the weights of
+        the best validation epoch.
     device : {'auto', 'cpu', 'cuda'} or torch.device, default='auto'
         Where the network trains and predicts; ``'auto'`` uses CUDA when
         available.
@@ -277,7 +281,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         validation_fraction: float = 0.1,
         early_stopping_monitor: Literal["loss", "score"] = "loss",
         n_iter_no_change: int = 10,
-        tol: float = 1e-4,
+        tol: Optional[float] = 1e-4,
         device: DeviceSpec = "auto",
         n_threads: Optional[int] = 1,
         random_state: RandomState = None,

@@ -161,3 +161,26 @@ def test_plateau_level_matches_each_regression_loss(loss):
     best = np.mean([[min(np.average(per(y[:, k] - c, q), weights=w) for c in grid)
                      for q in levels] for k in range(2)])
     assert constant_loss(est, y, w) == pytest.approx(best, rel=2e-3)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_tol_none_runs_every_epoch_without_a_convergence_warning(early_stopping):
+    X, y = _learnable(n=120)
+    est = RNNClassifier(early_stopping=early_stopping, tol=None, n_iter_no_change=2,
+                        learning_rate_init=1e-2, max_iter=12, **FAST)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    assert est.n_iter_ == len(est.loss_curve_) == 12
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    if early_stopping:  # the best validation epoch's weights are still kept
+        best = int(np.argmin(est.validation_loss_curve_))
+        from sklearn.model_selection import train_test_split
+
+        seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+        _, val = train_test_split(np.arange(len(y)), test_size=20, random_state=seed, stratify=y)
+        assert est.score(X[val], y[val]) == pytest.approx(est.validation_scores_[best])
+    # with a tolerance, the same fit stops and a fixed budget warns
+    stopped = RNNClassifier(tol=1.0, n_iter_no_change=2, learning_rate_init=1e-2,
+                            max_iter=12, **FAST).fit(X, y)
+    assert stopped.n_iter_ < 12
