@@ -99,7 +99,7 @@ def run(task, est_cls, metric, Xtr, ytr, Xte, yte, patch, seed, epochs):
     if patch > 1:
         patcher = SequencePatcher(patch_size=patch).fit(Xtr)
         Xtr, Xte = patcher.transform(Xtr), patcher.transform(Xte)
-    est = est_cls(max_iter=epochs, n_iter_no_change=epochs + 1, random_state=seed, device="cpu")
+    est = est_cls(max_iter=epochs, tol=None, random_state=seed, device="cpu")
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

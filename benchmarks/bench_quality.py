@@ -69,7 +69,7 @@ RECOMMENDED = {
     "lr_schedule": "cosine",
     "batch_size": 16,
     "max_iter": 150,
-    "n_iter_no_change": 150,  # no stopping rule: the fixed budget with the schedule
+    "tol": None,  # no stopping rule: the fixed budget with the schedule
 }
 PATCH = {"acsf1": 10}
 NET_KEYS = ("cell", "hidden_size", "bidirectional", "pooling")
@@ -148,7 +148,7 @@ def main():
         # call compiles numba kernels for minutes): a smoke run of a few minutes
         datasets = args.datasets or ["ipd", "gunpoint", "basicmotions"]
         seeds = args.seeds or [0]
-        rec_params.update(max_iter=20, n_iter_no_change=20)
+        rec_params.update(max_iter=20)
         default_params = {"max_iter": 20}
         args.no_minirocket = args.no_minirocket or not args.minirocket
     else:

@@ -112,7 +112,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         overrides). A ``warm_start`` fit starts its schedule anew from
         ``learning_rate_init``; ``partial_fit`` trains at a constant
         ``learning_rate_init``. The stopping rule may end a schedule early: use
-        ``n_iter_no_change=max_iter`` to run it to its end. Default measured on
+        ``tol=None`` to run it to its end. Default measured on
         seven data sets: at a fixed budget constant 3e-3 is as good as cosine.
     lr_schedule_params : dict or None, default=None
         Keyword arguments of the schedule (see ``lr_schedule``), e.g.
