@@ -1,15 +1,29 @@
-"""The default configuration through the real estimator: old defaults vs the
-new ones (and the new ones with ``pooling='last'``), everything else as a new
-user leaves it (stopping rule on, ``max_iter=100``).
+"""The default configuration through the real estimator, against the
+previous defaults and the steps between them, everything else as a new user
+leaves it (stopping rule on, ``max_iter=100``).
+
+Configurations (``--configs``, by key):
+
+- ``v1``: the first defaults (LSTM, one direction, last step, 64 units, 1e-3,
+  constant rate, batches of 32);
+- ``v2``: the second (GRU, bidirectional, max pooling, 64 units, 3e-3,
+  constant rate, batches of 32);
+- ``v2+cosine``: ``v2`` with the cosine schedule;
+- ``v2+cosine+b16``: and batches of 16;
+- ``defaults``: today's defaults (``v2`` + cosine + batches of 16 + 128 units);
+- ``recommended``: the README's recommended configuration (``bench_quality.RECOMMENDED``:
+  a fixed budget of 150 epochs, no stopping rule).
 
 Data as in ``bench_quality.py`` (see ``_quality_common.load``). Prints, per
 data set and configuration, test accuracy mean ± std over the seeds, mean fit
-seconds (one torch thread) and mean epochs run.
+seconds (one torch thread) and mean epochs run, then the mean over the data
+sets.
 
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_defaults.py \\
-        --datasets jv ipd gunpoint basicmotions digits --seeds 0 1
+        --datasets gunpoint ipd acsf1 arrowhead basicmotions digits jv --seeds 0 1 2 \\
+        --configs v2 v2+cosine v2+cosine+b16 defaults recommended
 """
 
 import argparse
@@ -23,15 +37,18 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _quality_common import DATASETS, load  # noqa: E402
+from bench_quality import RECOMMENDED  # noqa: E402
 
 from skrnn import RNNClassifier  # noqa: E402
 
+V2 = dict(hidden_size=64, batch_size=32, lr_schedule="constant")
 CONFIGS = {
-    "old defaults (lstm uni last 1e-3)": dict(
-        cell="lstm", bidirectional=False, pooling="last", learning_rate_init=1e-3
-    ),
-    "new defaults (gru bi max 3e-3)": {},
-    "new, pooling='last'": dict(pooling="last"),
+    "v1": dict(V2, cell="lstm", bidirectional=False, pooling="last", learning_rate_init=1e-3),
+    "v2": V2,
+    "v2+cosine": dict(V2, lr_schedule="cosine"),
+    "v2+cosine+b16": dict(V2, lr_schedule="cosine", batch_size=16),
+    "defaults": {},
+    "recommended": RECOMMENDED,
 }
 PATCH = {"acsf1": 10}
 
@@ -39,9 +56,10 @@ PATCH = {"acsf1": 10}
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--datasets", nargs="+", choices=DATASETS,
-                   default=["jv", "ipd", "gunpoint", "basicmotions", "digits"])
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
-    p.add_argument("--configs", nargs="+", default=list(CONFIGS))
+                   default=["gunpoint", "ipd", "acsf1", "arrowhead", "basicmotions", "digits", "jv"])
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--configs", nargs="+", choices=list(CONFIGS),
+                   default=["v2", "v2+cosine", "v2+cosine+b16", "defaults", "recommended"])
     args = p.parse_args()
     torch.set_num_threads(1)
     print(f"skrnn defaults: {RNNClassifier().get_params()}")
@@ -71,6 +89,9 @@ def main():
             cells.append(f"{a[:, 0].mean():.3f} ± {a[:, 0].std():.3f} "
                          f"({a[:, 1].mean():.0f} s, {a[:, 2].mean():.0f} ep{warn})")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    means = [np.mean([rows[(name, cfg)][:, 0].mean() for name in args.datasets])
+             for cfg in args.configs]
+    print("| mean | " + " | ".join(f"{m:.3f}" for m in means) + " |")
 
 
 if __name__ == "__main__":

@@ -69,8 +69,9 @@ def _fit_interrupted(est, X, y, **kw):
 
 
 def _clf(optimizer="sgd", **kw):
+    # a constant rate: a fit cut after k epochs equals a k-epoch fit
     params = dict(hidden_size=4, batch_size=BATCH, max_iter=4, random_state=0, device="cpu",
-                  learning_rate_init=0.1)
+                  learning_rate_init=0.1, lr_schedule="constant")
     return RNNClassifier(optimizer=optimizer, **{**params, **kw})
 
 

@@ -30,7 +30,8 @@ SKRNN_DIR = os.path.dirname(skrnn.__file__)
 
 
 def _clf(**kw):
-    params = dict(hidden_size=4, batch_size=8, max_iter=2, random_state=0, device="cpu")
+    params = dict(hidden_size=4, batch_size=8, max_iter=2, random_state=0, device="cpu",
+                  lr_schedule="constant")
     return RNNClassifier(**{**params, **kw})
 
 

@@ -26,9 +26,10 @@ def _fit(data, **params):
     return RNNClassifier(**{**FAST, **params}).fit(*data)
 
 
-def test_constant_is_the_default_and_records_the_rate(data):
-    est = _fit(data, max_iter=3)
-    assert est.lr_schedule == "constant"
+def test_defaults_and_the_constant_rate_recorded(data):
+    # measured defaults: cosine for the classifier, constant for the regressor
+    assert RNNClassifier().lr_schedule == "cosine" and RNNRegressor().lr_schedule == "constant"
+    est = _fit(data, max_iter=3, lr_schedule="constant")
     assert est.lr_curve_ == [pytest.approx(3e-3)] * 3
 
 
