@@ -184,7 +184,8 @@ def make_skrnn(batch_size, epochs, seed):
         # the plain loop's network: one direction, head on the last real step
         cell="lstm", bidirectional=False, pooling="last", hidden_size=HIDDEN,
         batch_size=batch_size, max_iter=epochs,
-        learning_rate_init=LR, clip_grad_norm=None, shuffle=True, random_state=seed,
+        learning_rate_init=LR, lr_schedule="constant", clip_grad_norm=None, shuffle=True,
+        random_state=seed,
         device="cpu",
     )
 

@@ -144,7 +144,7 @@ def torch_loop(X, y, *, device, epochs, batch_size, hidden=64, amp=False, seed=0
 def skrnn_fit(X, y, *, device, epochs, batch_size, hidden=64, seed=0):
     clf = RNNClassifier(
         cell="lstm", hidden_size=hidden, batch_size=batch_size, max_iter=epochs,
-        learning_rate_init=1e-3, clip_grad_norm=1.0, n_iter_no_change=10**6,
+        learning_rate_init=1e-3, lr_schedule="constant", clip_grad_norm=1.0, tol=None,
         device=str(device), random_state=seed,
     )
     with warnings.catch_warnings():
