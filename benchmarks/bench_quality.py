@@ -72,7 +72,7 @@ RECOMMENDED = {
     "tol": None,  # no stopping rule: the fixed budget with the schedule
 }
 PATCH = {"acsf1": 10}
-NET_KEYS = ("cell", "hidden_size", "bidirectional", "pooling")
+NET_KEYS = ("cell", "hidden_size", "num_layers", "bidirectional", "dropout", "pooling")
 
 
 def _minirocket(name, seed, quick):
