@@ -12,7 +12,8 @@ Configurations (``--configs``, by key):
 - ``v2+cosine+b16``: and batches of 16;
 - ``defaults``: today's defaults (``v2`` + cosine + batches of 16 + 128 units);
 - ``recommended``: the README's recommended configuration (``bench_quality.RECOMMENDED``:
-  a fixed budget of 150 epochs, no stopping rule).
+  a fixed budget of 150 epochs, no stopping rule);
+- ``recommended, 2 layers``: the same with ``num_layers=2, dropout=0.2``.
 
 Data as in ``bench_quality.py`` (see ``_quality_common.load``). Prints, per
 data set and configuration, test accuracy mean ± std over the seeds, mean fit
@@ -49,6 +50,7 @@ CONFIGS = {
     "v2+cosine+b16": dict(V2, lr_schedule="cosine", batch_size=16),
     "defaults": {},
     "recommended": RECOMMENDED,
+    "recommended, 2 layers": dict(RECOMMENDED, num_layers=2, dropout=0.2),
 }
 PATCH = {"acsf1": 10}
 
