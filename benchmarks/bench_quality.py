@@ -169,6 +169,9 @@ def main():
             }
             if not args.no_minirocket:
                 runs[methods[3]] = _minirocket(name, seed, args.quick)
+                # aeon's numba kernels set the OpenMP thread count (to 2 here): put the
+                # plain loop of the next fit back on one thread (skrnn sets its own)
+                torch.set_num_threads(1)
             for m, (res, note) in runs.items():
                 if m == methods[1] and note:
                     notes.add(f"not supported by this skrnn, dropped from (b): {note}")
