@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _quality_common import load, plain_fit  # noqa: E402
-from bench_quality import NET_KEYS, RECOMMENDED  # noqa: E402
+from _quality_common import load  # noqa: E402
+from bench_quality import RECOMMENDED, _plain  # noqa: E402
 
 from skrnn import RNNClassifier  # noqa: E402
 
@@ -49,15 +49,6 @@ VARIANTS = {
 }
 
 
-def _plain(Xtr, ytr, Xte, yte, seed):
-    net = {k: RECOMMENDED[k] for k in NET_KEYS}
-    _, rec = plain_fit(Xtr, ytr, epochs=RECOMMENDED["max_iter"], seed=seed, net=net,
-                       lr=RECOMMENDED["learning_rate_init"], schedule=RECOMMENDED["lr_schedule"],
-                       batch_size=RECOMMENDED["batch_size"], test=(Xte, yte),
-                       eval_every=RECOMMENDED["max_iter"])
-    return rec["test_acc"][-1]
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -72,7 +63,7 @@ def main():
         for seed in args.seeds:
             t = time.perf_counter()
             if name == "plain":
-                accs.append(_plain(Xtr, ytr, Xte, yte, seed))
+                accs.append(_plain(RECOMMENDED, Xtr, ytr, Xte, yte, seed)[0][0])
             else:
                 est = RNNClassifier(**{**RECOMMENDED, **VARIANTS[name]}, random_state=seed)
                 accs.append(est.fit(Xtr, ytr).score(Xte, yte))

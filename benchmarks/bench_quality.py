@@ -90,10 +90,17 @@ def _minirocket(name, seed, quick):
     t = time.perf_counter()
     clf = make_pipeline(MiniRocket(random_state=seed, n_jobs=1),
                         RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf.fit(Xtr, ytr)
-    return (float((clf.predict(Xte) == yte).mean()), time.perf_counter() - t, 0), None
+    threads = torch.get_num_threads()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.fit(Xtr, ytr)
+        acc = float((clf.predict(Xte) == yte).mean())
+    finally:
+        # aeon's numba kernels set the OpenMP thread count (to the machine's
+        # cores): the plain loop after this must not inherit it
+        torch.set_num_threads(threads)
+    return (acc, time.perf_counter() - t, 0), None
 
 
 def _adding_n(quick):
@@ -169,9 +176,6 @@ def main():
             }
             if not args.no_minirocket:
                 runs[methods[3]] = _minirocket(name, seed, args.quick)
-                # aeon's numba kernels set the OpenMP thread count (to 2 here): put the
-                # plain loop of the next fit back on one thread (skrnn sets its own)
-                torch.set_num_threads(1)
             for m, (res, note) in runs.items():
                 if m == methods[1] and note:
                     notes.add(f"not supported by this skrnn, dropped from (b): {note}")

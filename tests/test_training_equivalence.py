@@ -22,7 +22,7 @@ class _InitialWeights:
         self.state = copy.deepcopy(training_module(est).state_dict())
 
 
-def _closed_form_cosine(lr, total, warmup=0.05, start=0.01):
+def _closed_form_cosine(total, warmup=0.05, start=0.01):
     """The documented 'cosine' schedule, per optimizer step."""
     warm = int(round(warmup * total))
 
@@ -42,7 +42,7 @@ def _plain_loop(state, X, lengths, y, batches, epochs, lr, schedule, n_classes):
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = None
     if schedule == "cosine":
-        factor = _closed_form_cosine(lr, epochs * len(batches))
+        factor = _closed_form_cosine(epochs * len(batches))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     curve = []
     for _ in range(epochs):
