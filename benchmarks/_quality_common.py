@@ -28,7 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from skrnn._modules import SequenceNet  # noqa: E402
+from skrnn._nn.recurrent import SequenceNet  # noqa: E402
 
 DATASETS = ("jv", "ipd", "acsf1", "gunpoint", "arrowhead", "basicmotions", "digits", "adding")
 UCR = {"ipd": "ItalyPowerDemand", "acsf1": "ACSF1", "gunpoint": "GunPoint",

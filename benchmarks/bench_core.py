@@ -18,7 +18,7 @@ length into batches and never runs over padding.
 
 Timing: the two run in lockstep, one plain epoch then one skrnn epoch, so
 load from other processes hits both alike (the machine may be shared). skrnn
-epochs are stamped by wrapping ``skrnn._engine.train_epoch``; an skrnn epoch
+epochs are stamped by wrapping ``skrnn._train.engine.train_epoch``; an skrnn epoch
 runs from its start to the start of the next one, so the work between epochs
 (batching, weight snapshots) is counted. The reported time per epoch is the
 median over all epochs of all seeds (each run's first epoch, which pays the
@@ -51,7 +51,7 @@ from torch import nn
 
 import skrnn
 from skrnn import RNNClassifier
-from skrnn import _engine
+from skrnn._train import engine as _engine
 
 HIDDEN = 64
 LR = 1e-3
@@ -149,7 +149,7 @@ def plain_predict(model, X, lengths, batch_size=256):
 
 # ------------------------------------------------------------------ skrnn
 class _Lockstep:
-    """Wraps ``skrnn._engine.train_epoch``: before each skrnn epoch it runs
+    """Wraps ``skrnn._train.engine.train_epoch``: before each skrnn epoch it runs
     ``between`` (one epoch of the plain loop), then stamps the start of the
     skrnn epoch. skrnn epoch k lasts from its start stamp to the call of
     epoch k + 1 (or the end of ``fit``), so the work between epochs

@@ -41,7 +41,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, mean_squared_error
 
 from skrnn import RNNClassifier, RNNRegressor
-from skrnn._patcher import SequencePatcher
+from skrnn.preprocessing._patcher import SequencePatcher
 
 
 def load_acsf1():

@@ -64,7 +64,7 @@ def run_one(n, max_len, long, n_features, threads):
     import torch
 
     from skrnn import RNNClassifier
-    from skrnn._data import to_sequences
+    from skrnn._sequences.data import to_sequences
 
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)

@@ -18,15 +18,19 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _engine, _schedules, _seeding, _stopping, _training
+from ._train import engine as _engine
+from ._train import schedules as _schedules
+from ._nn import seeding as _seeding
+from ._train import stopping as _stopping
+from . import _training
 from . import callbacks as _callbacks
-from ._batches import SequenceBatches
+from ._train.batches import SequenceBatches
 from ._compat import Interval, StrOptions
-from ._data import check_sample_aligned
+from ._sequences.data import check_sample_aligned
 from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from ._tasks import Task, subset_targets, token_rows, token_vocabulary
-from ._threads import with_torch_threads
-from ._validation import validate_sequences
+from ._train.threads import with_torch_threads
+from ._sequences.validation import validate_sequences
 from .persistence import PersistenceMixin
 
 _INFERENCE_BATCH = 1024
@@ -213,7 +217,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         _callbacks.check_callbacks(self.callbacks)
 
     def _validate_X(self, X, *, reset, sequence_lengths=None):
-        """Validate ``X`` and return it as :class:`~skrnn._data.Sequences`.
+        """Validate ``X`` and return it as :class:`~skrnn._sequences.data.Sequences`.
 
         2-D tables follow sklearn's convention (``n_features_in_`` counts the
         columns, i.e. time steps); 3-D and ragged input count features per step.

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._batches import SequenceBatches, length_grouped_batches
+from ._train.batches import SequenceBatches, length_grouped_batches
 from ._compat import reset_feature_names
-from ._data import Sequences, _is_ragged_container, to_sequences
-from ._memory import ATTENTION_BYTES, check_batch, recurrent_bytes
-from ._seq2seq_modules import Seq2SeqNet, beam_decode, greedy_decode, teacher_forced_loss
-from ._vocab import (
+from ._sequences.data import Sequences, _is_ragged_container, to_sequences
+from ._train.memory import ATTENTION_BYTES, check_batch, recurrent_bytes
+from ._nn.seq2seq import Seq2SeqNet, beam_decode, greedy_decode, teacher_forced_loss
+from ._sequences.vocab import (
     N_SPECIAL,
     UNK,
     _as_array_if_array_like,

@@ -31,13 +31,15 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-from . import _engine, _losses, _stopping
-from ._batches import SequenceBatches
-from ._data import Sequences, align_step_targets, pad_values
-from ._data import _pad_channels_last as pad_channels_last
-from ._memory import check_batch, recurrent_bytes
-from ._modules import SequenceNet
-from ._vocab import N_SPECIAL, UNK, _lookup, _vocabulary
+from ._train import engine as _engine
+from ._nn import losses as _losses
+from ._train import stopping as _stopping
+from ._train.batches import SequenceBatches
+from ._sequences.data import Sequences, align_step_targets, pad_values
+from ._sequences.data import _pad_channels_last as pad_channels_last
+from ._train.memory import check_batch, recurrent_bytes
+from ._nn.recurrent import SequenceNet
+from ._sequences.vocab import N_SPECIAL, UNK, _lookup, _vocabulary
 
 _VALIDATION_BATCH = 1024
 
@@ -229,7 +231,7 @@ def _encoded_class_weight(class_weight, classes):
 
 class RegressionTask(_SequenceNetTask):
     """Float targets (per sample, or per step with ``return_sequences``),
-    standardised per output for training (:mod:`skrnn._losses`), the loss of
+    standardised per output for training (:mod:`skrnn._nn.losses`), the loss of
     ``est.loss``, R^2 of the point prediction, values out."""
 
     # the squared error; RNNRegressor hands the engine the loss of its

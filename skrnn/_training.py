@@ -1,6 +1,6 @@
 """One engine run of a fit, put together from the estimator's parameters:
-the stopping rule (:mod:`skrnn._stopping`), the learning-rate schedule
-(:mod:`skrnn._schedules`), the validation loss and score, and the callbacks
+the stopping rule (:mod:`skrnn._train.stopping`), the learning-rate schedule
+(:mod:`skrnn._train.schedules`), the validation loss and score, and the callbacks
 (:mod:`skrnn.callbacks`); and the warning of a fit that ended at the level
 of a constant predictor."""
 
@@ -8,7 +8,9 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _engine, _schedules, _stopping
+from ._train import engine as _engine
+from ._train import schedules as _schedules
+from ._train import stopping as _stopping
 from . import callbacks as _callbacks
 
 

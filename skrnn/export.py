@@ -53,9 +53,9 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from . import _losses
-from ._losses import monotone_quantiles
-from ._modules import step_mask
+from ._nn import losses as _losses
+from ._nn.losses import monotone_quantiles
+from ._nn.recurrent import step_mask
 
 __all__ = ["export_onnx", "export_torchscript"]
 

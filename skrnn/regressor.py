@@ -12,7 +12,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from . import _losses
+from ._nn import losses as _losses
 from ._base import (
     BaseRNN,
     Cell,
@@ -26,7 +26,7 @@ from ._base import (
     store_params,
 )
 from ._compat import Interval, StrOptions, _fit_context
-from ._data import align_step_targets
+from ._sequences.data import align_step_targets
 from ._tasks import RegressionTask
 
 

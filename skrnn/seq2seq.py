@@ -16,7 +16,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from . import _engine
+from ._train import engine as _engine
 from ._base import (
     BaseRNN,
     Cell,
@@ -34,8 +34,8 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._seq2seq_task import (
     PREDICT_BATCH, Seq2SeqTask, decode, encode_inputs, max_output_length, read_targets,
 )
-from ._threads import torch_threads, with_torch_threads
-from ._vocab import _lookup
+from ._train.threads import torch_threads, with_torch_threads
+from ._sequences.vocab import _lookup
 from .plotting import save_attention_heatmap
 
 __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]

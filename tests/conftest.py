@@ -114,10 +114,10 @@ def small_grid_search():
 
 
 def packed_oracle(enc, x, lengths):
-    """A :class:`~skrnn._modules.RecurrentEncoder`'s layers run on torch's
+    """A :class:`~skrnn._nn.recurrent.RecurrentEncoder`'s layers run on torch's
     packed sequences (the backward direction on each sequence reversed within
     its length): the reference the padded kernel must match."""
-    from skrnn._modules import reverse_within_length
+    from skrnn._nn.recurrent import reverse_within_length
 
     def run(rnn, inp):
         packed = pack_padded_sequence(inp, lengths.cpu(), batch_first=True, enforce_sorted=False)

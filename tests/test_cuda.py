@@ -16,7 +16,7 @@ import torch
 
 from conftest import fit_quietly, ragged_sequences
 from skrnn import RNNClassifier, RNNRegressor
-from skrnn._modules import SequenceNet
+from skrnn._nn.recurrent import SequenceNet
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
 

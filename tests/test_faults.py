@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from conftest import ragged_labelled
 from skrnn import RNNClassifier, RNNRegressor
-from skrnn._engine import TrainingDivergedError
+from skrnn._train.engine import TrainingDivergedError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

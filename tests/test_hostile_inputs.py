@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 import skrnn
 from conftest import ragged_labelled
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
-from skrnn._engine import TrainingDivergedError
+from skrnn._train.engine import TrainingDivergedError
 from skrnn.preprocessing import SequenceScaler
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -198,7 +198,7 @@ def test_interrupt_anywhere_in_a_warm_fit_is_atomic_or_honest(early_stopping):
 def test_lazy_torch_imports_happen_at_import_with_ctrl_c_held(monkeypatch):
     """torch imports torch._dynamo lazily on the first optimizer; skrnn's
     engine imports it up front, holding back a Ctrl-C until it is complete."""
-    from skrnn import _engine
+    from skrnn._train import engine as _engine
 
     assert "torch._dynamo" in sys.modules
     imported = []

@@ -8,7 +8,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skrnn import RNNClassifier, RNNRegressor
-from skrnn._data import to_sequences
+from skrnn._sequences.data import to_sequences
 
 FAST = dict(hidden_size=4, max_iter=2, random_state=0, device="cpu")
 

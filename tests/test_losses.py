@@ -14,7 +14,7 @@ from sklearn.metrics import r2_score
 from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNRegressor, SequenceScaler, TimeSeriesWindower
-from skrnn._losses import monotone_quantiles, sample_loss_for
+from skrnn._nn.losses import monotone_quantiles, sample_loss_for
 from skrnn.forecasting import forecast_direct, make_horizon_targets
 from skrnn.persistence import load, save
 from skrnn.preprocessing import WindowScaledRegressor

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from skrnn._modules import Pooling, RecurrentEncoder, SequenceNet, reverse_within_length
+from skrnn._nn.recurrent import Pooling, RecurrentEncoder, SequenceNet, reverse_within_length
 
 
 def _padded_batch(seed=0, n=6, F=3, max_len=9):

@@ -10,8 +10,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 
 from skrnn import RNNClassifier
-from skrnn import _patcher
-from skrnn._patcher import SequencePatcher
+from skrnn.preprocessing import _patcher as _patcher
+from skrnn.preprocessing._patcher import SequencePatcher
 
 @parametrize_with_checks(
     [SequencePatcher(patch_size=2), SequencePatcher(patch_size=2, stride=1)],
@@ -122,7 +122,7 @@ def test_in_a_pipeline_with_ragged_input():
 
 
 def test_docstring_example_runs():
-    # the class lives in skrnn._patcher but is published as skrnn.preprocessing's
+    # the class lives in skrnn.preprocessing._patcher but is published as skrnn.preprocessing's
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     for test in doctest.DocTestFinder().find(SequencePatcher, globs=vars(_patcher)):
         runner.run(test)

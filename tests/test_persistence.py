@@ -26,7 +26,8 @@ from skrnn import (
     RNNClassifier, RNNRegressor, Seq2SeqTransformer, SequencePadder, SequenceScaler,
     TimeSeriesWindower, load,
 )
-from skrnn.persistence import FORMAT_VERSION, ModelFileError, save, trusted_types
+from skrnn.persistence import ModelFileError, save, trusted_types
+from skrnn.persistence._files import FORMAT_VERSION
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -51,7 +51,7 @@ def test_cv_results_do_not_depend_on_n_jobs(one_thread, small_digits, small_grid
 @pytest.mark.parametrize("n_threads, expected", [(1, 1), (2, 2), (None, "caller")])
 def test_fit_runs_on_n_threads_and_restores_the_callers(small_digits, monkeypatch, n_threads,
                                                           expected):
-    from skrnn import _engine
+    from skrnn._train import engine as _engine
 
     X, y = small_digits(60)
     seen = []

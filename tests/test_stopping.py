@@ -9,7 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
-from skrnn._stopping import class_prior_loss, validation_size, variance_loss
+from skrnn._train.stopping import class_prior_loss, validation_size, variance_loss
 
 FAST = dict(hidden_size=8, random_state=0, device="cpu")
 
@@ -140,7 +140,7 @@ def test_plateau_level_matches_each_regression_loss(loss):
     the best constant predictor: checked against a brute-force search over
     constants."""
     from skrnn import RNNRegressor
-    from skrnn._losses import constant_loss
+    from skrnn._nn.losses import constant_loss
 
     rng = np.random.RandomState(0)
     y = rng.standard_t(3, size=(200, 2))

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from skrnn import RNNClassifier
-from skrnn._modules import SequenceNet
+from skrnn._nn.recurrent import SequenceNet
 from skrnn.callbacks import training_module
 
 from conftest import ragged_labelled

@@ -15,8 +15,9 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clon
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import HasMethods, Interval, StrOptions
-from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
+from .._compat import HasMethods, Interval, StrOptions
+from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
+from .._home import public_home
 
 __all__ = ["WindowScaledRegressor"]
 
@@ -25,6 +26,7 @@ def _regressor_has(name):
     return lambda self: hasattr(getattr(self, "regressor_", self.regressor), name)
 
 
+@public_home("skrnn.preprocessing")
 class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """Normalise each window and its targets by the window's level.
 

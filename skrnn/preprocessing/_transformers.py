@@ -1,10 +1,9 @@
-"""Preprocessing for sequences: padding, scaling and time-series windows.
+"""Preprocessing for sequences: padding, scaling
 
 ``SequencePadder`` and ``SequenceScaler`` read their input through
-:func:`skrnn._data.to_sequences`, the one sequence validator of the package,
+:func:`skrnn._sequences.data.to_sequences`, the one sequence validator of the package,
 so they accept exactly what the estimators accept (3-D arrays, 2-D univariate
-arrays, ragged lists, padded arrays). ``TimeSeriesWindower`` turns one
-time-indexed table into one window per row.
+arrays, ragged lists, padded arrays).
 
 Shape legend: N samples, T time steps (``maxlen`` after padding), F features
 per step, W window length.
@@ -17,43 +16,16 @@ import pandas as pd
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions
-from ._data import pad_values, to_sequences
-from ._layout import DATA_FORMATS
-from ._transformer_base import _SequenceTransformer
-from ._window_scaling import WindowScaledRegressor
-from ._windower import TimeSeriesWindower
+from .._compat import Interval, StrOptions
+from .._sequences.data import pad_values, to_sequences
+from .._sequences.layout import DATA_FORMATS
+from .._sequences.transformer import _as_form, _SequenceTransformer, _univariate_input
+from .._home import public_home
 
-__all__ = [
-    "SequencePadder", "SequencePatcher", "SequenceScaler", "TimeSeriesWindower",
-    "WindowScaledRegressor",
-]
-
-# The public home of the classes defined in private modules: pickles, the safe
-# model format and the docs name them skrnn.preprocessing.<class>.
-TimeSeriesWindower.__module__ = __name__
-WindowScaledRegressor.__module__ = __name__
+__all__ = ["SequencePadder", "SequenceScaler"]
 
 
-def _univariate_input(X, seqs):
-    """True when the user gave (n, T) or ragged 1-D sequences."""
-    if seqs.form == "2d":
-        return True
-    if seqs.form != "ragged":
-        return False
-    first = X.iloc[0] if isinstance(X, pd.Series) else X[0]
-    return np.ndim(first) == 1
-
-
-def _as_form(out, univariate):
-    """Drop the feature axis of univariate output (array or list)."""
-    if not univariate:
-        return out
-    if isinstance(out, list):
-        return [o[:, 0] for o in out]
-    return out[..., 0]
-
-
+@public_home("skrnn.preprocessing")
 class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
     """Pad (and truncate) variable-length sequences to one length.
 
@@ -210,6 +182,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         return _as_form(seqs.to_list(), seqs.form == "2d")
 
 
+@public_home("skrnn.preprocessing")
 class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
     """Standardise each feature over all real time steps of all sequences.
 
@@ -389,9 +362,3 @@ def _safe_scale(std, mean):
     """Replace (numerically) zero standard deviations by 1."""
     tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
     return np.where(std < tiny, 1.0, std)
-
-
-# SequencePatcher builds on the helpers above, so it is imported last.
-from ._patcher import SequencePatcher  # noqa: E402
-
-SequencePatcher.__module__ = __name__

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 
 from ._panel import Table, _stamps_as_int, check_order, read_table, series_steps
+from .._home import public_home
 
 __all__ = ["make_future_covariates"]
 
 
+@public_home("skrnn.forecasting")
 def make_future_covariates(X, columns, horizon, *, exog=None, id_col=None, time_col=None):
     """Add the next ``horizon`` values of known-future covariates to each row.
 

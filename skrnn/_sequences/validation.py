@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._compat import reset_feature_names, validate_data
-from ._data import _is_ragged_container, to_sequences
-from ._layout import check_data_format, from_multiindex, is_multiindex_frame
+from .._compat import reset_feature_names, validate_data
+from .data import _is_ragged_container, to_sequences
+from .layout import check_data_format, from_multiindex, is_multiindex_frame
 
 __all__ = ["validate_sequences"]
 
@@ -29,7 +29,7 @@ def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengt
                        token_ids=False, dtype=np.float32, name="X",
                        data_format="channels_last"):
     """Validate sequence input for ``estimator`` and return
-    :class:`~skrnn._data.Sequences`, keeping sklearn's bookkeeping.
+    :class:`~skrnn._sequences.data.Sequences`, keeping sklearn's bookkeeping.
 
     2-D tables go through ``validate_data`` (``n_features_in_`` counts their
     columns, i.e. time steps; ``feature_names_in_`` for DataFrames); 3-D and
@@ -37,7 +37,7 @@ def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengt
     ``data_format='channels_first'``; a sktime/aeon ``pd-multiindex`` frame
     is read as ragged sequences, one per instance). With ``reset=False`` the
     features per step must match the fit. See
-    :func:`~skrnn._data.to_sequences` for ``mask_value`` and ``data_format``.
+    :func:`~skrnn._sequences.data.to_sequences` for ``mask_value`` and ``data_format``.
     """
     check_data_format(data_format)
     if is_multiindex_frame(X):

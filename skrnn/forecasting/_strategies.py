@@ -1,27 +1,5 @@
-"""Multi-step forecasting with pandas, for one series or many: targets
-``h`` steps ahead, and the direct and recursive strategies that turn a
-fitted pipeline and a time-indexed history into a forecast carrying the
-future time stamps.
-
-The estimator is a pipeline that reads the history table row by row through
-a :class:`~skrnn.TimeSeriesWindower`, typically
-``make_pipeline(TimeSeriesWindower(window=w), ..., RNNRegressor())``: the
-prediction for a series' last row is its forecast. Only the last ``window``
-rows of each series are read, so a forecast costs O(horizon x window), not
-O(horizon x history).
-
-- Direct: fit on ``make_horizon_targets(y, h)`` (one output per step ahead);
-  :func:`forecast_direct` returns all ``h`` steps from one prediction.
-- Recursive: fit on the value one step ahead; :func:`forecast_recursive`
-  appends each prediction to the window and predicts again.
-
-Many series (a panel) come in one table, with a ``(series id, time)``
-MultiIndex or in long format (``id_col``/``time_col`` of the windower); the
-forecasts then come back as a long DataFrame: id, future time stamp, one
-column per output. :class:`PanelTimeSeriesSplit` validates by time across
-all series; :class:`~skrnn.preprocessing.WindowScaledRegressor` lets series
-of any magnitude train together.
-"""
+"""The direct and recursive forecasting strategies and horizon targets
+(see :mod:`skrnn.forecasting`)."""
 
 from numbers import Integral
 
@@ -32,13 +10,12 @@ from ._covariates import make_future_covariates
 from ._panel import check_order, next_stamps, read_table, series_steps
 from ._quantiles import median_position, quantile_columns, quantile_predictor
 from ._recursion import recursive_predictions
-from ._splitter import PanelTimeSeriesSplit
-from ._window_scaling import WindowScaledRegressor
 from ._windower import TimeSeriesWindower
+from .._home import public_home
 
 __all__ = [
     "make_horizon_targets", "future_index", "forecast_direct", "forecast_recursive",
-    "make_future_covariates", "PanelTimeSeriesSplit", "WindowScaledRegressor",
+    "make_future_covariates",
 ]
 
 
@@ -47,6 +24,7 @@ def _check_horizon(horizon):
         raise ValueError(f"horizon must be an integer >= 1; got {horizon!r}.")
 
 
+@public_home("skrnn.forecasting")
 def make_horizon_targets(y, horizon=1, *, target=None, id_col=None, time_col=None):
     """Targets ``1 .. horizon`` steps ahead, aligned with the rows of ``y``.
 
@@ -123,6 +101,7 @@ def _target_column(values, target):
     return columns[0]
 
 
+@public_home("skrnn.forecasting")
 def future_index(index, horizon, freq=None):
     """The ``horizon`` time stamps that follow ``index``.
 
@@ -158,6 +137,7 @@ def future_index(index, horizon, freq=None):
 
 
 # --------------------------------------------------------------- strategies
+@public_home("skrnn.forecasting")
 def forecast_direct(estimator, history, *, target=None, freq=None):
     """Forecast the next steps of every series with a direct multi-output model.
 
@@ -237,6 +217,7 @@ def forecast_direct(estimator, history, *, target=None, freq=None):
     return _long_frame(history_t, futures, columns)
 
 
+@public_home("skrnn.forecasting")
 def forecast_recursive(estimator, history, horizon, *, target=None, exog=None, static=None,
                        freq=None):
     """Forecast ``horizon`` steps of every series by feeding one-step

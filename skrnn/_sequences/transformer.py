@@ -10,8 +10,8 @@ import pandas as pd
 from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
-from ._validation import validate_sequences
+from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
+from .validation import validate_sequences
 
 __all__ = ["_SequenceTransformer"]
 
@@ -98,3 +98,22 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
         # all-NaN steps at either end of a sequence are padding
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _univariate_input(X, seqs):
+    """True when the user gave (n, T) or ragged 1-D sequences."""
+    if seqs.form == "2d":
+        return True
+    if seqs.form != "ragged":
+        return False
+    first = X.iloc[0] if isinstance(X, pd.Series) else X[0]
+    return np.ndim(first) == 1
+
+
+def _as_form(out, univariate):
+    """Drop the feature axis of univariate output (array or list)."""
+    if not univariate:
+        return out
+    if isinstance(out, list):
+        return [o[:, 0] for o in out]
+    return out[..., 0]

@@ -18,7 +18,7 @@ def recursive_predictions(estimator, history, table, groups, futures, window, ta
                           static_idx, known_idx, future_known, quantiles=None):
     """Feed one-step predictions back; return the forecasts (n_series,
     horizon, n_targets) and, with ``quantiles`` (``(predict, levels)`` from
-    :func:`skrnn._quantiles.quantile_predictor`), the quantiles of every step
+    :func:`skrnn.forecasting._quantiles.quantile_predictor`), the quantiles of every step
     (n_series, horizon, n_targets, n_levels), else None. A quantile model
     feeds back its median."""
     n_series, horizon = len(groups), len(futures[0])

@@ -3,7 +3,7 @@
 This module owns torch: batching by length, weighted losses, BPTT with
 gradient clipping, truncated BPTT, early stopping with the best weights
 restored, and batched inference (the batches themselves come from
-:mod:`skrnn._batches`). It imports nothing from scikit-learn; the
+:mod:`skrnn._train.batches`). It imports nothing from scikit-learn; the
 estimators hand it numpy arrays and their task's loss and validation score
 (:mod:`skrnn._tasks`).
 
@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ._batches import bounded_batches, length_grouped_batches
-from ._modules import step_mask
-from ._schedules import current_lr
+from .batches import bounded_batches, length_grouped_batches
+from .._nn.recurrent import step_mask
+from .schedules import current_lr
 
 
 def _import_lazy_torch_modules():
@@ -363,9 +363,9 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
     val_score : callable or None
         ``val_score(model, val) -> {"val_loss": float, "val_score": float}``
         (score: higher is better). Required with ``val``.
-    stopper : skrnn._stopping.Stopper
+    stopper : skrnn._train.stopping.Stopper
         The stopping rule; keeps the best validation weights.
-    schedule : skrnn._schedules.Schedule or None
+    schedule : skrnn._train.schedules.Schedule or None
         The learning-rate schedule, stepped per batch or per epoch.
     on_epoch : callable or None
         ``on_epoch(logs) -> bool``: the callbacks, with ``logs`` holding

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ._engine import _snapshot
+from .engine import _snapshot
 
 #: no stop is counted while the training loss exceeds this share of ``L0``;
 #: a fit ending at or above it warns.

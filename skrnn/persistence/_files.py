@@ -1,25 +1,4 @@
-"""Safe persistence on skops.io: model files that load without running code.
-
-A model file (format version 2) is a `skops.io <https://skops.readthedocs.io>`_
-file (parameters as JSON, every array as a ``.npy`` member) plus
-``skrnn.json``: format version, versions that wrote it, a SHA-256 of the skops
-members and, with ``key=``, an HMAC-SHA256 signature. :class:`PersistenceMixin`
-hands skops and pickle the fitted network as numpy weights and rebuilds it
-from ``_network_spec``, so ``skops.io.dump``/``load(..., trusted=
-trusted_types())`` work on skrnn estimators and pipelines too.
-
-:func:`load` guarantees that **no code runs** (nothing is unpickled; skops
-builds only skrnn's types and those it trusts by default), **integrity against
-corruption** (CRC-32 of every member, the SHA-256) and **bounded resources**:
-before anything is allocated, every declared size is checked against the
-bytes there and a cap: the file and its inflated members (``max_bytes``,
-2 GiB), deflate ratio (100), members (10,000), ``schema.json`` (16 MiB, depth
-100, 500,000 values), each array's shape and dtype against its member's size,
-each network (built on the meta device, at most 4 parts per stored weight)
-against the stored weights. Any malformed file raises :class:`ModelFileError`.
-It does not guarantee **authenticity**: anyone who can edit a file can
-recompute its checksum; sign with ``key=`` or verify files out of band.
-"""
+"""Saving and loading model files (see :mod:`skrnn.persistence`)."""
 
 import contextlib
 import hashlib
@@ -36,7 +15,8 @@ import numpy as np
 import torch
 
 from ._modelfile import ModelFileError, check_npy, check_schema, pack, parse_json, read_archive
-from ._seeding import seeded_init
+from .._home import public_home
+from .._nn.seeding import seeded_init
 
 __all__ = ["PersistenceMixin", "ModelFileError", "save", "load", "trusted_types"]
 
@@ -44,16 +24,12 @@ FORMAT_NAME = "skrnn-model"
 FORMAT_VERSION = 2
 MAX_BYTES = 2**31
 _RECORD = "skrnn.json"
-_SKRNN_TYPES = set()  # "module.Name" of every PersistenceMixin subclass
 
 
+@public_home("skrnn.persistence")
 class PersistenceMixin:
     """Adds :meth:`save`, and pickle/skops state holding the fitted network as
     numpy weights, rebuilt with ``_build_network()`` when loaded."""
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        _SKRNN_TYPES.add(f"{cls.__module__}.{cls.__name__}")
 
     def save(self, path, *, key=None):
         """Save the estimator to ``path`` (str, path or binary file) in skrnn's
@@ -164,13 +140,28 @@ def _short(exc):
     return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
 
 
+@public_home("skrnn.persistence")
 def trusted_types():
     """What :func:`load` trusts besides skops' defaults: skrnn's estimators
-    and transformers, for ``skops.io.load(path, trusted=trusted_types())``."""
-    from .preprocessing import SequencePadder, SequenceScaler, TimeSeriesWindower
+    and transformers, for ``skops.io.load(path, trusted=trusted_types())``.
 
-    names = {f"{c.__module__}.{c.__name__}" for c in (SequencePadder, SequenceScaler, TimeSeriesWindower)}
-    return sorted(_SKRNN_TYPES | names)
+    Read from the class tree: every scikit-learn estimator class whose
+    public home (``__module__``, see :func:`skrnn._home.public_home`) is a
+    public skrnn module, so a new public class is trusted without a list to
+    keep."""
+    from sklearn.base import BaseEstimator
+
+    found, stack = set(), [BaseEstimator]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            stack.append(sub)
+            parts = sub.__module__.split(".")
+            if parts[0] == "skrnn" and not sub.__name__.startswith("_") and not any(
+                p.startswith("_") for p in parts
+            ):
+                found.add(f"{sub.__module__}.{sub.__qualname__}")
+    return sorted(found)
 
 
 # ------------------------------------------------------------------ save / load
@@ -187,6 +178,7 @@ def _signature(record, key):
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
+@public_home("skrnn.persistence")
 def save(obj, path, *, key=None):
     """Save a skrnn estimator, or a pipeline mixing skrnn and scikit-learn
     steps, to ``path`` (str, path or binary file; replaced atomically).
@@ -239,7 +231,7 @@ def _versions():
     import sklearn
     import skops
 
-    from . import __version__
+    from .. import __version__
 
     return {"skrnn": __version__, "skops": skops.__version__, "torch": torch.__version__,
             "sklearn": sklearn.__version__, "numpy": np.__version__, "python": platform.python_version()}
@@ -283,6 +275,7 @@ def _check_record(members, key):
     return record
 
 
+@public_home("skrnn.persistence")
 def load(path, *, key=None, max_bytes=MAX_BYTES):
     """Load an estimator saved with :func:`save`, without running code from it.
 
@@ -313,7 +306,7 @@ def load(path, *, key=None, max_bytes=MAX_BYTES):
         raise ModelFileError(f"Cannot load {where}: the model document is malformed or holds types skrnn "
                              f"does not load ({_short(exc)}).") from None
     saved = record.get("versions", {}).get("skrnn")
-    from . import __version__
+    from .. import __version__
 
     if saved not in (None, __version__):
         warnings.warn(f"{where} was saved with skrnn {saved} and is loaded with skrnn {__version__}; "

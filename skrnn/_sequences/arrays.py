@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._layout import channels_first_hint
+from .layout import channels_first_hint
 
 
 # the largest token id: ids are stored as int64

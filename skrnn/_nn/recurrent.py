@@ -15,7 +15,7 @@ sequences.)
 import torch
 from torch import nn
 
-from ._seeding import Dropout
+from .seeding import Dropout
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 

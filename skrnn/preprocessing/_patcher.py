@@ -12,15 +12,17 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions
-from ._data import Sequences, pad_values, to_sequences
-from ._layout import DATA_FORMATS
-from ._validation import validate_sequences
-from .preprocessing import _as_form, _SequenceTransformer
+from .._compat import Interval, StrOptions
+from .._sequences.data import Sequences, pad_values, to_sequences
+from .._sequences.layout import DATA_FORMATS
+from .._sequences.validation import validate_sequences
+from .._home import public_home
+from .._sequences.transformer import _as_form, _SequenceTransformer
 
 __all__ = ["SequencePatcher"]
 
 
+@public_home("skrnn.preprocessing")
 class SequencePatcher(_SequenceTransformer):
     """Group consecutive time steps into patches of ``patch_size`` steps.
 

@@ -14,9 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._modules import Pooling, RecurrentEncoder, step_mask
-from ._seeding import Dropout, rand
-from ._vocab import BOS, EOS, PAD, UNK
+from .recurrent import Pooling, RecurrentEncoder, step_mask
+from .seeding import Dropout, rand
+from .._sequences.vocab import BOS, EOS, PAD, UNK
 
 _STEP_CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
 
@@ -167,7 +167,7 @@ class Seq2SeqNet(nn.Module):
         K, features per output step for continuous output.
     embedding_dim : int
     cell, hidden_size, num_layers, bidirectional, dropout, nonlinearity
-        As :class:`~skrnn._modules.RecurrentEncoder`; the decoder uses the
+        As :class:`~skrnn._nn.recurrent.RecurrentEncoder`; the decoder uses the
         same cell, size and depth (unidirectional).
     pooling : {'last', 'mean', 'max', 'attention'}
     attention : {'bahdanau', 'luong'} or None

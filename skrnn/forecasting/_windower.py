@@ -12,16 +12,18 @@ import pandas as pd
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, validate_data
-from ._data import _is_ragged_container
+from .._compat import Interval, StrOptions, validate_data
+from .._sequences.data import _is_ragged_container
 from ._panel import _stamps_as_int, check_order, read_table, series_steps
-from ._transformer_base import _SequenceTransformer
+from .._sequences.transformer import _SequenceTransformer
+from .._home import public_home
 
 __all__ = ["TimeSeriesWindower"]
 
 _NO_STAMP = np.iinfo(np.int64).min
 
 
+@public_home("skrnn.preprocessing")
 class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
     """One window of the recent past per row of a time-indexed table.
 

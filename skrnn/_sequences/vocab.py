@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._data import Sequences, _is_ragged_container
+from .data import Sequences, _is_ragged_container
 
 # Internal ids 0..3 are the decoder's special tokens; symbol i of a
 # vocabulary has id N_SPECIAL + i.

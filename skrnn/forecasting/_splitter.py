@@ -10,10 +10,12 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 
 from ._panel import _stamps_as_int, read_table
+from .._home import public_home
 
 __all__ = ["PanelTimeSeriesSplit"]
 
 
+@public_home("skrnn.forecasting")
 class PanelTimeSeriesSplit(BaseCrossValidator):
     """``TimeSeriesSplit`` on time stamps: every fold validates the same dates
     in every series.

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._arrays import (  # noqa: F401  (re-exported: other modules import them from here)
+from .arrays import (  # noqa: F401  (re-exported: other modules import them from here)
     _as_numeric,
     _check_sequence_lengths,
     _is_ragged_container,
@@ -29,7 +29,7 @@ from ._arrays import (  # noqa: F401  (re-exported: other modules import them fr
     _to_int_ids,
     check_sample_aligned,
 )
-from ._layout import mirror, to_channels_last, warn_if_transposed
+from .layout import mirror, to_channels_last, warn_if_transposed
 
 __all__ = ["Sequences", "to_sequences", "align_step_targets", "pad_values"]
 
