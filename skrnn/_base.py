@@ -1,14 +1,20 @@
 """BaseRNN: the parameters, validation and the one fit path shared by the
-recurrent estimators. What differs between them lives in their task object
-(:mod:`skrnn._tasks`)."""
+recurrent estimators.
+
+``fit`` reads ``X`` (:mod:`skrnn._sequences`), builds the network
+(:mod:`skrnn._nn`) and hands it to the training loop (:mod:`skrnn._train`),
+which knows no estimator. What differs between the estimators (how targets
+are encoded, the network, the loss, the validation score, the output) are hook
+methods that each estimator class defines; the shared many-to-one network
+hooks of the classifier and the regressor are defined here. Fitted attributes
+are set by estimator code only: this module and the estimator classes.
+"""
 
 from __future__ import annotations
 
 import copy
-import functools
 import warnings
-from numbers import Integral, Real
-from typing import Literal, Optional, Union
+from typing import Optional
 
 import numpy as np
 import torch
@@ -18,42 +24,38 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
+from ._nn import seeding as _seeding
+from ._nn.recurrent import SequenceNet
+from ._params import (  # noqa: F401  (the estimators import the types from here)
+    ADDED_PARAMS,
+    SHARED_CONSTRAINTS,
+    Cell,
+    DataFormat,
+    DeviceSpec,
+    LRSchedule,
+    Nonlinearity,
+    OptimizerSpec,
+    PoolingKind,
+    RandomState,
+)
+from ._sequences.data import Sequences, check_sample_aligned
+from ._sequences.validation import validate_sequences
+from ._sequences.vocab import token_rows, token_vocabulary
+from ._train import callbacks as _callbacks
 from ._train import engine as _engine
 from ._train import schedules as _schedules
-from ._nn import seeding as _seeding
 from ._train import stopping as _stopping
-from . import _training
-from . import callbacks as _callbacks
 from ._train.batches import SequenceBatches
-from ._compat import Interval, StrOptions
-from ._sequences.data import check_sample_aligned
-from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
-from ._tasks import Task, subset_targets, token_rows, token_vocabulary
+from ._train.memory import check_batch, recurrent_bytes
 from ._train.threads import with_torch_threads
-from ._sequences.validation import validate_sequences
 from .persistence import PersistenceMixin
 
 _INFERENCE_BATCH = 1024
+_VALIDATION_BATCH = 1024
 # Inputs whose compact (unpadded) values exceed this many bytes stay in host
 # memory during inference and go to the device batch by batch.
 _STREAM_BYTES = 1 << 28
-
-# Types of the shared parameters, used in every estimator's signature.
-Cell = Literal["rnn", "lstm", "gru"]
-Nonlinearity = Literal["tanh", "relu"]
-PoolingKind = Literal["last", "mean", "max", "attention"]
-DataFormat = Literal["channels_last", "channels_first"]
-OptimizerSpec = Union[Literal["adam", "sgd", "rmsprop"], "type[torch.optim.Optimizer]"]
-DeviceSpec = Union[Literal["auto", "cpu", "cuda"], str, torch.device]
-RandomState = Union[int, np.random.RandomState, None]
-LRSchedule = Union[
-    Literal["constant", "cosine", "onecycle", "plateau"], "type[torch.optim.lr_scheduler.LRScheduler]"
-]
-
-
-_ADDED_PARAMS = {"lr_schedule": "constant", "lr_schedule_params": None,
-                 "early_stopping_monitor": "score", "callbacks": None,
-                 "data_format": "channels_last", "n_threads": None}
 
 
 def _stream(seqs):
@@ -88,9 +90,19 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     """Shared parameters and the fit/predict path of the recurrent estimators.
 
     Subclasses write their full keyword-only ``__init__`` (calling
-    :func:`store_params`), set ``_task`` to their task object and add their
-    parameters to ``_parameter_constraints``; adding a parameter means its
-    signature entry, docstring entry, constraint and one pass-through.
+    :func:`store_params`), add their parameters to ``_parameter_constraints``
+    and define the hooks below that say what they learn:
+
+    - ``_encode_targets(y, X, *, first, classes, sample_weight)``: the
+      targets the network trains on, from ``y`` and the validated input
+      (setting the target-side fitted attributes on the first fit);
+    - ``_n_outputs()``, ``_constant_loss(targets, weights)``,
+      ``_score_outputs(outputs, targets)``, ``_output(outputs, X)``;
+    - optionally ``_target_weights(targets)`` (class weights),
+      ``_stratify(targets, n_val)``, ``_pointwise_loss()``, and the network
+      hooks (``_network_sizes``, ``_make_network``, ``_batches``,
+      ``_batch_loss``, ``_validation_score``), which default to the
+      many-to-one :class:`~skrnn._nn.recurrent.SequenceNet` with a linear head.
     """
 
     # the HTML repr's "?" icon links to the class's API page (see _doclink.py)
@@ -98,75 +110,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     _doc_link_template = DOC_LINK_TEMPLATE
     _doc_link_url_param_generator = doc_link_url_params
 
-    # the shared parameters (set by each subclass's __init__)
-    cell: Cell
-    hidden_size: int
-    num_layers: int
-    bidirectional: bool
-    dropout: float
-    nonlinearity: Nonlinearity
-    embedding_dim: Optional[int]
-    mask_value: Optional[float]
-    data_format: DataFormat
-    pooling: PoolingKind
-    optimizer: OptimizerSpec
-    learning_rate_init: float
-    lr_schedule: LRSchedule
-    lr_schedule_params: Optional[dict]
-    alpha: float
-    batch_size: int
-    max_iter: int
-    shuffle: bool
-    clip_grad_norm: Optional[float]
-    tbptt_steps: Optional[int]
-    early_stopping: bool
-    validation_fraction: float
-    early_stopping_monitor: str
-    n_iter_no_change: int
-    tol: Optional[float]
-    device: DeviceSpec
-    n_threads: Optional[int]
-    random_state: RandomState
-    verbose: int
-    warm_start: bool
-    callbacks: Optional[list]
-
-    _task: Task
     _return_sequences = False
-
-    _parameter_constraints: dict = {
-        "cell": [StrOptions({"rnn", "lstm", "gru"})],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
-        "bidirectional": ["boolean"],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "nonlinearity": [StrOptions({"tanh", "relu"})],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
-        "mask_value": [Real, None],
-        "data_format": [StrOptions({"channels_last", "channels_first"})],
-        "pooling": [StrOptions({"last", "mean", "max", "attention"})],
-        "optimizer": [StrOptions({"adam", "sgd", "rmsprop"}), callable],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "lr_schedule": [StrOptions(set(_schedules.NAMED)), callable],
-        "lr_schedule_params": [dict, None],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "tbptt_steps": [Interval(Integral, 1, None, closed="left"), None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "early_stopping_monitor": [StrOptions({"loss", "score"})],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left"), None],
-        "device": [StrOptions({"auto", "cpu", "cuda"}), str, torch.device],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "callbacks": [list, None],
-    }
+    _parameter_constraints: dict = SHARED_CONSTRAINTS
 
     def _validation_split(self, targets, n_samples, seed):
         """Train / validation indices for early stopping."""
@@ -175,7 +120,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
         return train_test_split(
             np.arange(n_samples), test_size=n_val, random_state=seed,
-            stratify=self._task.stratify(targets, n_val),
+            stratify=self._stratify(targets, n_val),
         )
 
     # ------------------------------------------------------------ validation
@@ -287,10 +232,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
 
     def _train_config(self, device, seed):
-        task = self._task
         return _engine.TrainConfig(
-            batch_loss=functools.partial(task.batch_loss, self),
-            sample_loss=task.sample_loss,
+            batch_loss=self._batch_loss,
+            sample_loss=self._pointwise_loss(),
             batch_size=self.batch_size,
             max_iter=self.max_iter,
             shuffle=self.shuffle,
@@ -321,45 +265,102 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
 
     def _fit_unpublished(self, X, y, sample_weight, sequence_lengths, *, incremental, classes):
         self._check_params_combination()
-        task = self._task
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
         seqs, raw = self._encode_X(X, reset=not continuing, sequence_lengths=sequence_lengths)
         weights = self._check_sample_weight(sample_weight, seqs.n_samples)
-        targets = task.encode_targets(
-            self, y, raw, first=not continuing, classes=classes,
+        targets = self._encode_targets(
+            y, raw, first=not continuing, classes=classes,
             sample_weight=None if sample_weight is None else weights,
         )
-        weights = weights * task.sample_weights(self, targets)
+        weights = weights * self._target_weights(targets)
 
         device = _engine.resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        cfg = self._train_config(device, seed)
         split = None
         if self.early_stopping and not incremental:
             split = self._validation_split(targets, seqs.n_samples, seed)
-        baseline = task.constant_loss(self, targets, weights)
+        baseline = self._constant_loss(targets, weights)
         with _seeding.seeded_init(seed):
-            spec = task.network_spec(self, seqs)
+            spec = self._network_sizes(seqs)
             module, optimizer = self._module_and_optimizer(
-                continuing, lambda: task.build_network(self, spec), device
+                continuing, lambda: self._make_network(spec), device
             )
         with _seeding.fit_generator(device, seed):
             train, val = self._training_batches(seqs, targets, weights, device, split)
-            history = _training.run(
-                self, module, optimizer, train, val, cfg, baseline,
+            history = self._train_network(
+                module, optimizer, train, val, self._train_config(device, seed), baseline,
                 continuing=continuing, incremental=incremental,
             )
         self._store_fit(module, history, spec, continuing=continuing, incremental=incremental)
-        _training.warn_if_plateau(self, history, baseline, incremental)
+        self._warn_if_plateau(history, baseline, incremental)
         _callbacks.call(self.callbacks, "on_fit_end", self)
 
     def _training_batches(self, seqs, targets, weights, device, split):
         """Training batches and, with a ``(train, validation)`` index split,
         validation batches (else None)."""
         if split is None:
-            return self._task.batches(seqs, targets, weights, device), None
+            return self._batches(seqs, targets, weights, device), None
         return tuple(
-            self._task.batches(*_take(seqs, targets, weights, idx), device) for idx in split
+            self._batches(*_take(seqs, targets, weights, idx), device) for idx in split
+        )
+
+    def _train_network(self, module, optimizer, train, val, cfg, baseline, *, continuing,
+                       incremental):
+        """Hand the training loop the network, its batches, the stopping rule,
+        the schedule, the validation score and the callbacks; return its
+        ``FitHistory`` (with ``at_plateau`` set). ``baseline``: the constant
+        predictor's loss, or None (no plateau floor). partial_fit
+        (``incremental``) trains one epoch at a constant learning rate."""
+        floor = None if baseline is None else _stopping.PLATEAU_FRACTION * baseline
+        stopper = _stopping.Stopper(
+            tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+            monitor=self.early_stopping_monitor, floor=floor,
+        )
+        schedule = _schedules.make_schedule(
+            "constant" if incremental else self.lr_schedule, self.lr_schedule_params, optimizer,
+            lr=self.learning_rate_init, epochs=self.max_iter,
+            steps_per_epoch=-(-train.n_samples // self.batch_size),
+        )
+        val_eval = None
+        if val is not None:
+            def val_eval(model, data):
+                return {"val_loss": _engine.validation_loss(model, data, cfg),
+                        "val_score": float(self._validation_score(model, data))}
+        # epochs count over the estimator's life, like n_iter_
+        offset = self.n_iter_ if continuing and hasattr(self, "n_iter_") else 0
+
+        def on_epoch(logs):
+            logs = {**logs, "epoch": offset + logs["epoch"]}
+            return _callbacks.call(self.callbacks, "on_epoch_end", self, logs["epoch"], logs)
+
+        self._training_module = module  # for skrnn.callbacks.training_module
+        try:
+            _callbacks.call(self.callbacks, "on_fit_begin", self)
+            history = _engine.fit_module(
+                module, optimizer, train, cfg, val=val, val_score=val_eval,
+                epochs=1 if incremental else None, stopper=stopper, schedule=schedule,
+                on_epoch=on_epoch if self.callbacks else None,
+            )
+        finally:
+            del self._training_module
+        history.at_plateau = floor is not None and not history.final_loss < floor
+        return history
+
+    def _warn_if_plateau(self, history, baseline, incremental):
+        """Warn when a fit (not a partial_fit epoch) ended with the training
+        loss of its kept weights at the level of a constant predictor."""
+        # an interrupt already warns what the model holds
+        if incremental or not history.at_plateau or not history.n_iter or history.interrupted:
+            return
+        how = (
+            "stopped by a callback" if history.stopped_by_callback
+            else "early stopping" if history.converged
+            else f"max_iter={self.max_iter} reached"
+        )
+        warnings.warn(
+            _stopping.plateau_message(type(self).__name__, history.final_loss, baseline, how),
+            ConvergenceWarning,
+            stacklevel=5,
         )
 
     def _build_network(self):
@@ -367,7 +368,60 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         from the parameters, the fitted attributes and the JSON-able
         ``_network_spec`` recorded by fit. Loading and unpickling rebuild
         ``module_`` with it and copy the stored weights in."""
-        return self._task.build_network(self, self._network_spec)
+        return self._make_network(self._network_spec)
+
+    # ----------------------------------------------- hooks: many-to-one network
+    def _target_weights(self, targets):
+        """Per-sample weights the targets add (class weights), or 1.0."""
+        return 1.0
+
+    def _stratify(self, targets, n_val):
+        """Labels to stratify a validation split of ``n_val`` samples by, or None."""
+        return None
+
+    def _pointwise_loss(self):
+        """``loss(out, y)`` per sample (or step): what truncated BPTT applies to
+        the chunks of a batch; None when the estimator does not support it."""
+        raise NotImplementedError
+
+    def _network_sizes(self, X):
+        """JSON-able sizes of the network for the validated input ``X`` (ints only)."""
+        return {"n_inputs": int(X.n_features), "n_outputs": int(self._n_outputs())}
+
+    def _make_network(self, spec):
+        """A freshly initialised network from ``spec``, the parameters and the
+        fitted attributes."""
+        return SequenceNet(
+            spec["n_inputs"],
+            spec["n_outputs"],
+            **self._recurrent_kwargs(),
+            return_sequences=self._return_sequences,
+            num_embeddings=None if self.embedding_dim is None else self.n_tokens_ + 1,
+            embedding_dim=self.embedding_dim,
+        )
+
+    def _batches(self, X, targets, weights, device):
+        """Training (or validation) batches of ``X`` with its targets."""
+        per_step = isinstance(targets, Sequences)
+        values = targets.values if per_step else targets
+        return SequenceBatches(X.values, X.offsets, values, weights, per_step, device)
+
+    def _batch_loss(self, model, x, lengths, y, w):
+        """``(weighted mean loss, total weight)`` of one batch (``w=None``: unit
+        weights), after checking that its activations fit in memory."""
+        check_batch(
+            recurrent_bytes(x.shape[0], x.shape[1], self.hidden_size, self.num_layers,
+                            2 if self.bidirectional else 1),
+            f"{x.shape[0]} sequences of up to {x.shape[1]} steps",
+            "Set tbptt_steps (truncated backpropagation keeps one chunk), lower "
+            "batch_size or hidden_size,",
+        )
+        return _engine.weighted_loss(model(x, lengths), y, w, lengths, self._pointwise_loss())
+
+    def _validation_score(self, model, val):
+        """Score of ``model`` on the held-out batches ``val``; higher is better."""
+        outputs = _engine.predict_outputs(model, val, _VALIDATION_BATCH)
+        return self._score_outputs(outputs, val.targets.cpu().numpy())
 
     def _module_and_optimizer(self, continuing, build, device):
         """The network to train on ``device`` (a copy of ``module_`` when
@@ -449,7 +503,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     def __setstate__(self, state):
         # parameters added after a pickle or model file was written get their
         # values of then (early stopping watched the validation score)
-        super().__setstate__(_schedules.schedule_from_name({**_ADDED_PARAMS, **state}))
+        super().__setstate__(_schedules.schedule_from_name({**ADDED_PARAMS, **state}))
 
     # --------------------------------------------------------------- predict
     def _inference_device(self):
@@ -492,9 +546,10 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         check_is_fitted(self, "module_")
         self = estimator_snapshot(self)  # one consistent fitted state
         out, seqs = self._forward(X, sequence_lengths)
-        return self._task.inference_output(self, out, seqs)
+        return self._output(out, seqs)
 
 
 def _take(seqs, targets, weights, idx):
     """Samples ``idx`` of the input, targets and weights."""
-    return seqs.subset(idx), subset_targets(targets, idx), weights[idx]
+    part = targets.subset(idx) if isinstance(targets, Sequences) else targets[idx]
+    return seqs.subset(idx), part, weights[idx]

@@ -8,7 +8,10 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.utils.validation import check_is_fitted
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import (
     BaseRNN,
@@ -23,7 +26,7 @@ from ._base import (
     store_params,
 )
 from ._compat import StrOptions, _fit_context
-from ._tasks import ClassificationTask
+from ._train import stopping as _stopping
 
 
 class RNNClassifier(ClassifierMixin, BaseRNN):
@@ -221,8 +224,6 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         **BaseRNN._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
-    _task = ClassificationTask()
-
     def __init__(
         self,
         *,
@@ -342,8 +343,73 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         """Mean accuracy on ``(X, y)``; see :meth:`fit` for the arguments."""
         return accuracy_score(y, self.predict(X, sequence_lengths), sample_weight=sample_weight)
 
+    # ------------------------------------------------------------------ hooks
+    def _encode_targets(self, y, X, *, first, classes=None, sample_weight=None):
+        """Labels -> class ids; the label encoder and ``classes_`` on the first fit."""
+        _require_y(self, y)
+        y = column_or_1d(y, warn=True)
+        if len(y) != X.n_samples:
+            raise ValueError(f"y has {len(y)} labels but X has {X.n_samples} sequences.")
+        check_classification_targets(y)
+        if first:
+            self._label_encoder = LabelEncoder().fit(y if classes is None else classes)
+            self.classes_ = self._label_encoder.classes_
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels not seen in the first fit: {unknown[:5]!r}.")
+        return self._label_encoder.transform(y).astype(np.int64)
+
+    def _target_weights(self, targets):
+        if self.class_weight is None:
+            return 1.0
+        return compute_sample_weight(
+            _encoded_class_weight(self.class_weight, self.classes_), targets
+        ).astype(np.float32)
+
+    def _stratify(self, targets, n_val):
+        # stratify when every class can appear on both sides of the split
+        counts = np.bincount(targets)
+        n_classes = np.count_nonzero(counts)
+        can = counts[counts > 0].min() >= 2 and n_classes <= min(n_val, len(targets) - n_val)
+        return targets if can else None
+
+    def _pointwise_loss(self):
+        return _cross_entropy
+
+    def _n_outputs(self):
+        return len(self.classes_)
+
+    def _constant_loss(self, targets, weights):
+        return _stopping.class_prior_loss(targets, weights, len(self.classes_))
+
+    def _score_outputs(self, outputs, targets):
+        return float(np.mean(outputs.argmax(1) == targets))
+
+    def _output(self, outputs, X):
+        return self.classes_[outputs.argmax(1)]
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False
         return tags
 
+
+def _cross_entropy(out, y):
+    return torch.nn.functional.cross_entropy(out, y, reduction="none")
+
+
+def _require_y(est, y):
+    if y is None:
+        raise ValueError(
+            f"{type(est).__name__} requires y to be passed, but the target y is None."
+        )
+
+
+def _encoded_class_weight(class_weight, classes):
+    """Re-key a {label: weight} dict by encoded label (0 .. n_classes - 1)."""
+    if isinstance(class_weight, dict):
+        missing = set(class_weight) - set(classes.tolist())
+        if missing:
+            raise ValueError(f"class_weight names classes not in y: {sorted(missing)!r}.")
+        return {i: class_weight.get(c, 1.0) for i, c in enumerate(classes.tolist())}
+    return class_weight

@@ -53,9 +53,9 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._nn import losses as _losses
 from ._nn.losses import monotone_quantiles
 from ._nn.recurrent import step_mask
+from ._sequences import targets as _targets
 
 __all__ = ["export_onnx", "export_torchscript"]
 
@@ -114,9 +114,9 @@ def _serving_net(estimator):
     proba = hasattr(estimator, "classes_")
     target = None
     if hasattr(estimator, "target_mean_"):
-        levels = _losses.n_quantiles(estimator)
-        target = (estimator.target_mean_, estimator.target_scale_, levels,
-                  _losses.median_index(estimator) if levels > 1 else 0)
+        quantiles = getattr(estimator, "quantiles_", None)
+        target = (estimator.target_mean_, estimator.target_scale_,
+                  _targets.n_levels(quantiles), _targets.median_index(quantiles))
     model = _ServingNet(
         net, proba=proba, per_step=per_step,
         max_token=int(estimator.n_tokens_) if tokens else None,

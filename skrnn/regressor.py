@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from numbers import Real
 from typing import Literal, Optional, Sequence
 
@@ -10,9 +9,8 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._nn import losses as _losses
 from ._base import (
     BaseRNN,
     Cell,
@@ -26,8 +24,11 @@ from ._base import (
     store_params,
 )
 from ._compat import Interval, StrOptions, _fit_context
-from ._sequences.data import align_step_targets
-from ._tasks import RegressionTask
+from ._nn.losses import LOSSES, pointwise_loss
+from ._sequences import targets as _targets
+from ._sequences.data import Sequences, align_step_targets, pad_values
+from ._sequences.data import _pad_channels_last as pad_channels_last
+from ._train import stopping as _stopping
 
 
 class RNNRegressor(RegressorMixin, BaseRNN):
@@ -247,13 +248,11 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     _parameter_constraints = {
         **BaseRNN._parameter_constraints,
         "return_sequences": ["boolean"],
-        "loss": [StrOptions(set(_losses.LOSSES))],
+        "loss": [StrOptions(set(LOSSES))],
         "quantiles": ["array-like"],
         "huber_delta": [Interval(Real, 0, None, closed="neither")],
         "target_scaling": [StrOptions({"standard", "robust"}), None],
     }
-    _task = RegressionTask()
-
     def __init__(
         self,
         *,
@@ -299,10 +298,6 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     @property
     def _return_sequences(self):
         return self.return_sequences
-
-    def _train_config(self, *args, **kwargs):
-        cfg = super()._train_config(*args, **kwargs)
-        return dataclasses.replace(cfg, sample_loss=_losses.sample_loss_for(self))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, sequence_lengths=None):
@@ -378,7 +373,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
                 "to predict quantiles."
             )
         out, seqs = self._forward(X, sequence_lengths)
-        return self._task.quantile_output(self, out, seqs)
+        return self._shaped(self._quantile_values(out), seqs)
 
     def score(self, X, y, sample_weight=None, sequence_lengths=None):
         """R^2 of the prediction (over all real steps with ``return_sequences``)."""
@@ -386,12 +381,123 @@ class RNNRegressor(RegressorMixin, BaseRNN):
             return r2_score(y, self.predict(X, sequence_lengths), sample_weight=sample_weight)
         check_is_fitted(self, "module_")
         out, seqs = self._forward(X, sequence_lengths)
-        out = _losses.point_values(self, out)
+        out = self._point_values(out)
         truth, _ = align_step_targets(y, seqs)
         steps_weight = None
         if sample_weight is not None:
             steps_weight = np.repeat(np.asarray(sample_weight, dtype=float), seqs.lengths)
         return r2_score(truth, out, sample_weight=steps_weight)
+
+    # ------------------------------------------------------------------ hooks
+    def _encode_targets(self, y, X, *, first, classes=None, sample_weight=None):
+        """Float targets (per sample, or per step with ``return_sequences``),
+        standardised per output; the output count, quantile levels and the
+        target scaling on the first fit."""
+        if y is None:
+            raise ValueError("RNNRegressor requires y to be passed, but the target y is None.")
+        if self.return_sequences:
+            values, one_d = align_step_targets(y, X)
+        else:
+            y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+            if y.ndim not in (1, 2):
+                raise ValueError(f"y must be 1-D or 2-D (n_samples, n_outputs); got shape {y.shape}.")
+            if len(y) != X.n_samples:
+                raise ValueError(f"y has {len(y)} rows but X has {X.n_samples} sequences.")
+            one_d = y.ndim == 1
+            values = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)
+        if not np.isfinite(values).all():
+            raise ValueError(
+                "y holds values beyond the float32 range the network computes in "
+                "(|y| > 3.4e38); rescale the targets (e.g. TransformedTargetRegressor)."
+            )
+        if first:
+            self.n_outputs_ = values.shape[1]
+            self._y_one_d = one_d
+            self.quantiles_ = self._levels()
+            row_weights = sample_weight
+            if sample_weight is not None and self.return_sequences:
+                row_weights = np.repeat(np.asarray(sample_weight, dtype=np.float64), X.lengths)
+            self.target_mean_, self.target_scale_ = _targets.target_scaling(
+                values, self.target_scaling, row_weights
+            )
+        else:
+            if values.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"y has {values.shape[1]} outputs; the model was fitted with {self.n_outputs_}."
+                )
+            self._check_same_head()
+        values = _targets.scale_targets(values, self.target_mean_, self.target_scale_)
+        return Sequences(values, X.offsets) if self.return_sequences else values
+
+    def _levels(self):
+        return _targets.check_quantiles(self.quantiles) if self.loss == "quantile" else None
+
+    def _check_same_head(self):
+        """Continuing a fit (warm_start, partial_fit) needs the network's output
+        layer to fit the current ``loss``/``quantiles``."""
+        now, fitted = self._levels(), getattr(self, "quantiles_", None)
+        same = (now is None and fitted is None) or (
+            now is not None and fitted is not None and np.array_equal(now, fitted)
+        )
+        if not same or self._network_spec["n_outputs"] != self._n_outputs():
+            raise ValueError(
+                "loss or quantiles changed between a quantile and a point loss (or to other "
+                "levels) since the first fit, so the fitted network's outputs no longer match; "
+                "set warm_start=False (or use a new estimator) to fit from scratch."
+            )
+
+    def _pointwise_loss(self):
+        return pointwise_loss(self.loss, huber_delta=self.huber_delta,
+                              quantiles=getattr(self, "quantiles_", None))
+
+    def _n_outputs(self):
+        return self.n_outputs_ * _targets.n_levels(getattr(self, "quantiles_", None))
+
+    def _quantile_values(self, outputs):
+        return _targets.quantile_values(outputs, getattr(self, "quantiles_", None),
+                                        getattr(self, "target_mean_", None),
+                                        getattr(self, "target_scale_", None))
+
+    def _point_values(self, outputs):
+        return self._quantile_values(outputs)[..., _targets.median_index(
+            getattr(self, "quantiles_", None))]
+
+    def _constant_loss(self, targets, weights):
+        # per-step targets: every real step counts, weighted by its sequence's weight
+        if isinstance(targets, Sequences):
+            weights = np.repeat(np.broadcast_to(weights, targets.lengths.shape), targets.lengths)
+            targets = targets.values
+        if self.loss == "squared_error":
+            return _stopping.variance_loss(targets, weights)
+        return _targets.constant_loss(self.loss, targets, weights, quantiles=self.quantiles_,
+                                      huber_delta=self.huber_delta)
+
+    def _score_outputs(self, outputs, targets):
+        # R^2 is unchanged by the per-output standardisation of the targets
+        truth = targets * self.target_scale_ + self.target_mean_
+        return float(r2_score(truth, self._point_values(outputs)))
+
+    def _output(self, outputs, X):
+        return self._shaped(self._point_values(outputs), X)
+
+    def _shaped(self, out, X):
+        """Rows (n_rows, K[, Q]) in the user's layout: one sample per row, or
+        per step with ``return_sequences``; the output axis dropped for a
+        1-D ``y``. Per-step quantiles come channels-last: (n_samples,
+        n_timesteps[, K], Q) or a list of (T_i[, K], Q) arrays."""
+        if self._y_one_d:
+            out = out[:, 0]
+        if not self.return_sequences:
+            return out
+        if out.ndim == 1:
+            return pad_values(out[:, None], X, squeeze=True)
+        tail = out.shape[1:]
+        if out.ndim == 2 and self.loss != "quantile":
+            return pad_values(out, X)
+        padded = pad_channels_last(out.reshape(len(out), -1), X, np.nan)
+        if isinstance(padded, list):
+            return [p.reshape(len(p), *tail) for p in padded]
+        return padded.reshape(*padded.shape[:2], *tail)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

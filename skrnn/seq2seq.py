@@ -1,9 +1,10 @@
 """Seq2SeqTransformer: a recurrent encoder-decoder with attention.
 
 The estimator translates between the user's sequences (strings, token ids,
-float vectors; ragged or padded) and the compact internal form; the
-sequence-to-sequence task (:mod:`skrnn._seq2seq_task`) holds the targets,
-the network, the loss and the decoding.
+float vectors; ragged or padded) and the compact internal form, and defines
+the hooks of the shared fit path (:mod:`skrnn._base`): target sequences and
+their vocabulary, the encoder-decoder network, the teacher-forced loss and
+exact-match validation. Decoding runs in :mod:`skrnn._train.decoding`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from numbers import Integral, Real
 from typing import Literal, Optional
 
 import numpy as np
+import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
@@ -30,12 +32,24 @@ from ._base import (
     estimator_snapshot,
     store_params,
 )
-from ._compat import Interval, StrOptions, _fit_context
-from ._seq2seq_task import (
-    PREDICT_BATCH, Seq2SeqTask, decode, encode_inputs, max_output_length, read_targets,
+from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
+from ._nn.seq2seq import Seq2SeqNet, teacher_forced_loss
+from ._sequences.data import Sequences
+from ._sequences.vocab import (
+    N_SPECIAL,
+    UNK,
+    _as_array_if_array_like,
+    _encode_strings,
+    _lookup,
+    _string_items,
+    _vocabulary,
+    read_targets,
+    user_outputs,
 )
+from ._train.batches import length_grouped_batches
+from ._train.decoding import PREDICT_BATCH, PairBatches, decode
+from ._train.memory import check_batch, seq2seq_bytes
 from ._train.threads import torch_threads, with_torch_threads
-from ._sequences.vocab import _lookup
 from .plotting import save_attention_heatmap
 
 __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]
@@ -268,8 +282,6 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
         "output_type": [StrOptions({"auto", "tokens", "continuous"})],
     }
-    _task = Seq2SeqTask()
-
     def __init__(
         self,
         *,
@@ -314,8 +326,47 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     # --------------------------------------------------------------- inputs
     def _encode_X(self, X, *, reset, sequence_lengths=None):
-        """Validate ``X``; return (internal sequences, raw symbol sequences)."""
-        return encode_inputs(self, X, reset=reset, sequence_lengths=sequence_lengths)
+        """Validate ``X`` (strings, token ids or float vectors); return
+        (internal sequences, raw symbol sequences). With ``reset`` the input
+        kind and vocabulary are learned."""
+        if isinstance(X, (list, tuple)) and len(X) == 0:
+            raise ValueError("X is an empty list; at least one sequence is required.")
+        X = _as_array_if_array_like(X)
+        items = _string_items(X, "X")
+        if items is not None:
+            if sequence_lengths is not None:
+                raise ValueError(
+                    "sequence_lengths is for padded array input; strings already carry "
+                    "their lengths."
+                )
+            raw, kind = _encode_strings(items, "X"), "strings"
+            if reset:
+                reset_feature_names(self)
+                self._fitted_on_table = False
+                self._n_step_features = self.n_features_in_ = 1
+        else:
+            raw = self._validate_X(X, reset=reset, sequence_lengths=sequence_lengths)
+            kind = "tokens" if self.embedding_dim is not None else "continuous"
+            if kind == "tokens" and raw.n_features != 1:
+                raise ValueError(
+                    f"With embedding_dim set, X must hold one token id per step; got "
+                    f"{raw.n_features} features per step. Pass (n_samples, n_timesteps) "
+                    "arrays or a list of 1-D id arrays."
+                )
+        if reset:
+            self.input_type_ = kind
+            self.input_vocabulary_ = (
+                None if kind == "continuous" else _vocabulary(raw.values[:, 0], kind)
+            )
+        elif kind != self.input_type_:
+            raise ValueError(
+                f"X holds {kind} but {type(self).__name__} was fitted on "
+                f"{self.input_type_}; pass the same kind of input as in fit."
+            )
+        if kind == "continuous":
+            return raw, raw
+        ids = _lookup(raw.values[:, 0], self.input_vocabulary_)[:, None]
+        return raw.with_values(ids), raw
 
     # ------------------------------------------------------------------ fit
     def _check_params_combination(self):
@@ -378,7 +429,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
         module, data = self._inference_batches(src)
         outputs, weights = decode(
-            module, data, self.beam_width, max_output_length(self), return_attention
+            module, data, self.beam_width, self._max_output_length(), return_attention
         )
         return outputs, weights, src
 
@@ -412,7 +463,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         check_is_fitted(self, "module_")
         est = estimator_snapshot(self)  # one consistent fitted state
         outputs, weights, src = est._predict_internal(X, sequence_lengths, return_attention)
-        Y = est._task.inference_output(est, outputs, src)
+        Y = est._output(outputs, src)
         return (Y, weights) if return_attention else Y
 
     def transform(self, X, sequence_lengths=None):
@@ -462,7 +513,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         score : float
         """
         outputs, _, _ = self._predict_internal(X, sequence_lengths, False)
-        raw, kind, _ = read_targets(self, y, len(outputs))
+        raw, kind, _ = self._read_targets(y, len(outputs))
         if (kind == "continuous") != (self.output_type_ == "continuous"):
             raise ValueError(
                 f"y holds {kind} but the model predicts {self.output_type_}."
@@ -481,6 +532,135 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         truth = np.split(ids, raw.offsets[1:-1])
         hits = np.array([np.array_equal(p, t) for p, t in zip(outputs, truth)], dtype=float)
         return float(np.average(hits, weights=sample_weight))
+
+    # ------------------------------------------------------------------ hooks
+    def _read_targets(self, Y, n_samples, autoencode_from=None):
+        """(raw target sequences, kind, one_d) for ``Y``, or for the input
+        itself (``autoencode_from``: fit without y)."""
+        if autoencode_from is None:
+            return read_targets(Y, n_samples, output_type=self.output_type,
+                                mask_value=self.mask_value, data_format=self.data_format)
+        raw, kind = autoencode_from, self.input_type_
+        expected = "continuous" if kind == "continuous" else "tokens"
+        if self.output_type not in ("auto", expected):
+            raise ValueError(
+                f"fit(X) without y trains an autoencoder whose outputs are read like "
+                f"X ({kind}), but output_type={self.output_type!r}. Pass y or use "
+                "output_type='auto'."
+            )
+        return raw, kind, raw.n_features == 1
+
+    def _encode_targets(self, y, X, *, first, classes=None, sample_weight=None):
+        """Target sequences as internal ids (tokens, strings) or float vectors;
+        the output kind and vocabulary on the first fit."""
+        raw, kind, one_d = self._read_targets(
+            y, X.n_samples, autoencode_from=X if y is None else None
+        )
+        longest = int(raw.lengths.max())
+        if first:
+            self.output_type_ = kind
+            self._output_one_d = bool(one_d)
+            self.output_vocabulary_ = (
+                None if kind == "continuous" else _vocabulary(raw.values[:, 0], kind)
+            )
+            self.n_outputs_ = raw.n_features if kind == "continuous" else None
+            self.max_target_length_ = longest
+        else:
+            if kind != self.output_type_:
+                raise ValueError(
+                    f"y holds {kind} but the model was fitted on {self.output_type_} targets."
+                )
+            if kind == "continuous" and raw.n_features != self.n_outputs_:
+                raise ValueError(
+                    f"y has {raw.n_features} features per step, the model was fitted with "
+                    f"{self.n_outputs_}."
+                )
+            self.max_target_length_ = max(self.max_target_length_, longest)
+        if self.max_output_length is not None and self.max_output_length < longest:
+            i = int(np.argmax(raw.lengths))
+            raise ValueError(
+                f"max_output_length={self.max_output_length} is shorter than the longest "
+                f"target (y[{i}] has {longest} steps), so predictions would be cut. Set "
+                f"max_output_length >= {longest}, or None to use twice the longest target."
+            )
+        if kind == "continuous":
+            return raw
+        ids = _lookup(raw.values[:, 0], self.output_vocabulary_)
+        if not first and (ids == UNK).any():
+            row = int(np.flatnonzero(ids == UNK)[0])
+            raise ValueError(
+                f"y contains the symbol {raw.values[row, 0]!r}, unseen in the first fit; "
+                "the output vocabulary is fixed after the first fit (refit without "
+                "warm_start to learn a new one)."
+            )
+        return Sequences(ids[:, None], raw.offsets, raw.form)
+
+    def _pointwise_loss(self):
+        # truncated BPTT is not supported: the decoder attends to the whole input
+        return None
+
+    def _network_sizes(self, X):
+        # the width of transform's output follows from the encoder
+        self.n_components_ = self.hidden_size * (2 if self.bidirectional else 1)
+        return {"n_features": int(X.n_features)}
+
+    def _make_network(self, spec):
+        in_vocab, out_vocab = self.input_vocabulary_, self.output_vocabulary_
+        return Seq2SeqNet(
+            n_features=spec["n_features"],
+            n_input_symbols=None if in_vocab is None else len(in_vocab) + N_SPECIAL,
+            n_output_symbols=None if out_vocab is None else len(out_vocab) + N_SPECIAL,
+            n_outputs=self.n_outputs_,
+            embedding_dim=self.embedding_dim or self.hidden_size,
+            **self._recurrent_kwargs(),
+            attention=self.attention,
+        )
+
+    def _batches(self, X, targets, weights, device):
+        return PairBatches(X, targets, weights, device)
+
+    def _batch_loss(self, model, x, lengths, y, w):
+        check_batch(
+            seq2seq_bytes(x.shape[0], x.shape[1], y[0].shape[1] + 1, self.hidden_size,
+                          self.num_layers, 2 if self.bidirectional else 1, self.attention),
+            f"{x.shape[0]} pair(s) of up to {x.shape[1]} input and {y[0].shape[1]} "
+            "output steps",
+            "Split the sequences into shorter pieces, lower batch_size or hidden_size, "
+            "use attention='luong' (memory grows with input x output steps, not also "
+            "with hidden_size) or attention=None,",
+        )
+        return teacher_forced_loss(model, x, lengths, y, w, teacher_forcing=self.teacher_forcing)
+
+    def _validation_score(self, model, val):
+        """Exact-match accuracy of greedy decoding on the held-out pairs
+        (negative mean loss for continuous outputs)."""
+        if model.tokens_out:
+            pred, _ = decode(model, val, 1, self._max_output_length(), False)
+            tgt = val.targets_batches
+            truth = np.split(tgt.values.cpu().numpy()[:, 0], np.cumsum(tgt.lengths_np)[:-1])
+            return float(np.mean([np.array_equal(p, t) for p, t in zip(pred, truth)]))
+        model.eval()
+        total = weight = 0.0
+        with torch.inference_mode():
+            for idx in length_grouped_batches(val.lengths_np, PREDICT_BATCH):
+                x, lengths, y, w = val.get(idx)
+                loss, norm = teacher_forced_loss(model, x, lengths, y, w)
+                total, weight = total + float(loss) * float(norm), weight + float(norm)
+        return -total / max(weight, 1e-12)
+
+    def _constant_loss(self, targets, weights):
+        # exempt from the plateau floor: a teacher-forced decoder that ignores
+        # its input still learns the output sequences' own structure, so no
+        # constant predictor's loss marks "nothing learned"
+        return None
+
+    def _output(self, outputs, X):
+        return user_outputs(outputs, self.output_type_, self._output_one_d,
+                            self.output_vocabulary_)
+
+    def _max_output_length(self):
+        """Longest output decoded: ``max_output_length``, or twice the longest target."""
+        return self.max_output_length or 2 * self.max_target_length_
 
     @property
     def _n_features_out(self):

@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from conftest import ragged_labelled
 from skrnn import RNNClassifier, RNNRegressor
-from skrnn._train.engine import TrainingDivergedError
+from skrnn.exceptions import TrainingDivergedError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -218,9 +218,9 @@ def test_interrupt_during_validation_scoring_is_handled(monkeypatch):
     """An interrupt that lands outside the optimizer steps (here: while the
     epoch's validation score is computed) ends the fit the same way."""
     X, y = _data()
-    from skrnn._tasks import ClassificationTask
+    from skrnn import RNNClassifier
 
-    real = ClassificationTask.validation_score
+    real = RNNClassifier._validation_score
     calls = {"n": 0}
 
     def interrupted(self, *args, **kwargs):
@@ -229,7 +229,7 @@ def test_interrupt_during_validation_scoring_is_handled(monkeypatch):
             raise KeyboardInterrupt
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(ClassificationTask, "validation_score", interrupted)
+    monkeypatch.setattr(RNNClassifier, "_validation_score", interrupted)
     est = _clf(early_stopping=True, validation_fraction=0.2, n_iter_no_change=50, max_iter=6)
     with pytest.warns(UserWarning, match="interrupted"):
         _fit_interrupted(est, X, y)

@@ -8,6 +8,7 @@ long sequences are bounded, and scalers refuse overflowing data.
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import warnings
@@ -21,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 import skrnn
 from conftest import ragged_labelled
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
-from skrnn._train.engine import TrainingDivergedError
+from skrnn.exceptions import TrainingDivergedError
 from skrnn.preprocessing import SequenceScaler
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -195,12 +196,32 @@ def test_interrupt_anywhere_in_a_warm_fit_is_atomic_or_honest(early_stopping):
     assert {"atomic", "interrupted"} <= outcomes
 
 
-def test_lazy_torch_imports_happen_at_import_with_ctrl_c_held(monkeypatch):
+def test_importing_skrnn_does_no_work_beyond_defining_things():
+    """Importing skrnn neither imports torch's lazily imported modules nor
+    touches the SIGINT handler; the first fit imports them (with Ctrl-C held
+    back) and leaves the handler as it found it."""
+    code = (
+        "import signal, sys\n"
+        "before = signal.getsignal(signal.SIGINT)\n"
+        "import skrnn\n"
+        "print('dynamo' in ' '.join(m for m in sys.modules if m.startswith('torch._dynamo')))\n"
+        "print(signal.getsignal(signal.SIGINT) is before)\n"
+        "import numpy as np\n"
+        "X = np.random.RandomState(0).normal(size=(8, 3, 2)); y = np.arange(8) % 2\n"
+        "skrnn.RNNClassifier(hidden_size=2, max_iter=1).fit(X, y)\n"
+        "print('torch._dynamo' in sys.modules, signal.getsignal(signal.SIGINT) is before)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True", "True", "True"]
+
+
+def test_lazy_torch_imports_hold_ctrl_c_back(monkeypatch):
     """torch imports torch._dynamo lazily on the first optimizer; skrnn's
-    engine imports it up front, holding back a Ctrl-C until it is complete."""
+    engine imports it at the first fit, holding back a Ctrl-C until it is
+    complete."""
     from skrnn._train import engine as _engine
 
-    assert "torch._dynamo" in sys.modules
     imported = []
 
     def import_and_interrupt(name):

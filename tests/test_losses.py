@@ -14,7 +14,7 @@ from sklearn.metrics import r2_score
 from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNRegressor, SequenceScaler, TimeSeriesWindower
-from skrnn._nn.losses import monotone_quantiles, sample_loss_for
+from skrnn._nn.losses import monotone_quantiles
 from skrnn.forecasting import forecast_direct, make_horizon_targets
 from skrnn.persistence import load, save
 from skrnn.preprocessing import WindowScaledRegressor
@@ -154,7 +154,7 @@ def test_pointwise_losses_match_their_formulas():
     def loss(name, **kw):
         est = RNNRegressor(loss=name, **kw)
         est.quantiles_ = np.asarray(est.quantiles)
-        return sample_loss_for(est)(out, y).numpy()
+        return est._pointwise_loss()(out, y).numpy()
 
     np.testing.assert_allclose(loss("squared_error"), (err**2).mean(1))
     np.testing.assert_allclose(loss("absolute_error"), np.abs(err).mean(1))
@@ -173,9 +173,9 @@ def test_pinball_loss_by_hand():
     y = torch.tensor([[3.0]])
     # residuals 2 and 1 above the quantiles: 0.2 * 2 and 0.5 * 1
     expected = (0.2 * 2 + 0.5 * 1) / 2
-    assert float(sample_loss_for(est)(raw, y)) == pytest.approx(expected, rel=1e-6)
+    assert float(est._pointwise_loss()(raw, y)) == pytest.approx(expected, rel=1e-6)
     below = torch.tensor([[0.0]])  # 1 and 2 below: (1 - 0.2) * 1, 0.5 * 2
-    assert float(sample_loss_for(est)(raw, below)) == pytest.approx((0.8 + 1.0) / 2, rel=1e-6)
+    assert float(est._pointwise_loss()(raw, below)) == pytest.approx((0.8 + 1.0) / 2, rel=1e-6)
 
 
 # -------------------------------------------------------------- quantiles

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .data import Sequences, _is_ragged_container
+from .data import Sequences, _is_ragged_container, to_sequences
 
 # Internal ids 0..3 are the decoder's special tokens; symbol i of a
 # vocabulary has id N_SPECIAL + i.
@@ -107,3 +107,81 @@ def _looks_integer(Y):
     if _is_ragged_container(Y):
         return all(np.asarray(y).dtype.kind in "iu" for y in Y)
     return np.asarray(Y).dtype.kind in "iu"
+
+
+def token_vocabulary(ids):
+    """The sorted distinct token ids of the fit (int64): the embedding has
+    one row per distinct id (plus the shared "unknown" row), whatever the
+    ids' size."""
+    return _vocabulary(ids, "tokens")
+
+
+def token_rows(ids, vocabulary, n_tokens):
+    """Embedding rows of token ids: their position in the fitted
+    ``vocabulary``, or ``n_tokens`` (the shared "unknown" row) for ids never
+    seen in fit. Without a vocabulary (``vocabulary`` None: small ids) the
+    ids are the rows, capped at ``n_tokens`` (the largest id seen + 1)."""
+    if vocabulary is None:
+        return np.minimum(ids, n_tokens)
+    rows = _lookup(ids, vocabulary)
+    return np.where(rows == UNK, n_tokens, rows - N_SPECIAL)
+
+
+def read_targets(Y, n_samples, *, output_type, mask_value, data_format):
+    """Return (raw target sequences, kind, one_d) for target sequences ``Y``
+    (strings, token ids or float vectors, as ``output_type`` says)."""
+    items = _string_items(Y, "y")
+    if items is not None:
+        if output_type == "continuous":
+            raise ValueError(
+                "y holds strings but output_type='continuous'; use 'auto' or 'tokens'."
+            )
+        raw, kind = _encode_strings(items, "y"), "strings"
+    else:
+        Y = _as_array_if_array_like(Y)
+        if isinstance(Y, (pd.DataFrame, pd.Series)) and not _is_ragged_container(
+            Y.to_numpy() if isinstance(Y, pd.Series) else Y
+        ):
+            Y = Y.to_numpy()
+        if isinstance(Y, np.ndarray) and Y.dtype == object and Y.ndim == 1 and all(
+            np.ndim(v) == 0 for v in Y
+        ):
+            Y = np.asarray(Y.tolist())  # scalars in an object array
+        if not _is_ragged_container(Y) and np.ndim(Y) == 1:
+            Y = np.asarray(Y).reshape(-1, 1)  # one value per sample: length-1 targets
+        tokens = output_type == "tokens" or (
+            output_type == "auto" and _looks_integer(Y)
+        )
+        kind = "tokens" if tokens else "continuous"
+        raw = to_sequences(
+            Y, mask_value=mask_value, token_ids=tokens, name="y",
+            data_format=data_format,
+        )
+        if tokens and raw.n_features != 1:
+            raise ValueError(
+                f"Token targets need one id per step; y has {raw.n_features} features "
+                "per step. Use output_type='continuous' for vector outputs."
+            )
+    if raw.n_samples != n_samples:
+        raise ValueError(
+            f"y has {raw.n_samples} sequences but X has {n_samples}; pass one "
+            "target sequence per input sequence."
+        )
+    return raw, kind, raw.n_features == 1
+
+
+def user_outputs(outputs, kind, one_d, symbols):
+    """Decoded internal outputs as the user's symbols: strings, token ids or
+    floats (``kind``), from the output vocabulary ``symbols``."""
+    if kind == "continuous":
+        if one_d:
+            return [o[:, 0].astype(np.float64) for o in outputs]
+        return [o.astype(np.float64) for o in outputs]
+    if kind == "tokens":
+        return [symbols[o - N_SPECIAL] for o in outputs]
+    codes = _vocabulary_codes(symbols)
+    lengths = np.fromiter(map(len, outputs), dtype=np.int64, count=len(outputs))
+    offsets = np.zeros(len(outputs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = np.concatenate(outputs) if outputs else np.zeros(0, dtype=np.int64)
+    return _codes_to_strings(codes[flat - N_SPECIAL], offsets)

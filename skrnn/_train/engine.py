@@ -5,7 +5,7 @@ gradient clipping, truncated BPTT, early stopping with the best weights
 restored, and batched inference (the batches themselves come from
 :mod:`skrnn._train.batches`). It imports nothing from scikit-learn; the
 estimators hand it numpy arrays and their task's loss and validation score
-(:mod:`skrnn._tasks`).
+(hook methods of the estimators, :mod:`skrnn._base`).
 
 The fit loop is a stack of short functions with one job each:
 :func:`train_step` (one batch), :func:`train_epoch` (one pass),
@@ -25,6 +25,8 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from ..exceptions import TrainingDivergedError
 
 from .batches import bounded_batches, length_grouped_batches
 from .._nn.recurrent import step_mask
@@ -56,7 +58,16 @@ def _import_lazy_torch_modules():
         raise KeyboardInterrupt
 
 
-_import_lazy_torch_modules()
+_lazy_modules_ready = False
+
+
+def prepare_torch():
+    """Run :func:`_import_lazy_torch_modules` once per process, at the first
+    fit (not at import: importing skrnn installs no signal handler)."""
+    global _lazy_modules_ready
+    if not _lazy_modules_ready:
+        _import_lazy_torch_modules()
+        _lazy_modules_ready = True
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
 
@@ -82,6 +93,7 @@ def resolve_device(device):
 
 def make_optimizer(optimizer, params, lr, weight_decay):
     """Build an optimizer from a name ('adam', 'sgd', 'rmsprop') or a class."""
+    prepare_torch()
     if isinstance(optimizer, str):
         # The fused kernel (one call for all parameters; 2.5x faster than the
         # foreach path for Adam on the CPU) where this torch and device have
@@ -295,10 +307,6 @@ def predict_outputs(model, data, batch_size, transform=None):
 
 def _weights_finite(model):
     return all(bool(torch.isfinite(p).all()) for p in model.parameters())
-
-
-class TrainingDivergedError(ValueError):
-    """The loss became NaN or infinite."""
 
 
 def _restore(model, optimizer, state):

@@ -55,3 +55,15 @@ def check_batch(nbytes, shape_text, remedies):
         f"{remedies} or raise the bound with the environment variable "
         f"SKRNN_MAX_BATCH_BYTES (bytes)."
     )
+
+
+def seq2seq_bytes(n_pairs, n_source, n_target, hidden_size, num_layers, directions, attention):
+    """Activation memory of one teacher-forced encoder-decoder batch: the
+    encoder, the decoder and the attention over every (source, target) step
+    pair."""
+    encoder = recurrent_bytes(n_pairs, n_source, hidden_size, num_layers, directions)
+    decoder = recurrent_bytes(n_pairs, n_target, hidden_size, num_layers)
+    per_pair = ATTENTION_BYTES.get(attention, 0)
+    if attention == "bahdanau":
+        per_pair *= hidden_size
+    return encoder + decoder + per_pair * n_pairs * n_source * n_target

@@ -16,14 +16,7 @@ import zlib
 
 import numpy as np
 
-
-class ModelFileError(ValueError):
-    """The file is not a valid skrnn model file, or this version cannot read it.
-
-    Raised for files that are truncated, corrupted, tampered with, exceed the
-    documented size caps, hold anything besides plain data and arrays, or were
-    written by another format version. Nothing in such a file is executed.
-    """
+from ..exceptions import ModelFileError
 
 
 MAX_MEMBERS = 10_000  # members of the archive
