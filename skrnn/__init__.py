@@ -6,7 +6,7 @@ from .persistence import load
 from .regressor import RNNRegressor
 from .seq2seq import Seq2SeqTransformer
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "RNNClassifier",

@@ -18,8 +18,33 @@ from sklearn.utils.validation import validate_data
 
 __all__ = [
     "HasMethods", "Interval", "StrOptions", "_fit_context", "validate_data",
-    "reset_feature_names",
+    "reset_feature_names", "validate_params", "NO_AUTO_WRAP", "output_config",
+    "set_output_config",
 ]
+
+# Private: the keyword of ``TransformerMixin.__init_subclass__`` that turns off
+# scikit-learn's automatic wrapping of ``transform`` output (skrnn's
+# transformers wrap 2-D output themselves and keep 3-D and ragged output).
+NO_AUTO_WRAP = {"auto_wrap_output_keys": None}
+
+
+def output_config(estimator):
+    """The container ``set_output`` chose for ``estimator`` (private
+    attribute ``_sklearn_output_config``, which scikit-learn's pipelines and
+    column transformers also read)."""
+    return getattr(estimator, "_sklearn_output_config", {})
+
+
+def set_output_config(estimator, transform):
+    """Record ``set_output(transform=...)`` where scikit-learn looks for it."""
+    estimator._sklearn_output_config = {"transform": transform}
+
+
+def validate_params(estimator):
+    """Check ``estimator``'s parameters against its ``_parameter_constraints``
+    outside a ``fit`` (private ``BaseEstimator._validate_params``): a model
+    file's parameters pass the checks a user's do."""
+    estimator._validate_params()
 
 
 def reset_feature_names(estimator):

@@ -9,6 +9,7 @@ https://skrnn.readthedocs.io/en/latest/.
 """
 
 import itertools
+import sys
 
 DOC_LINK_TEMPLATE = (
     "https://skrnn.readthedocs.io/en/{version_url}/api/generated/{public_path}.html"
@@ -19,8 +20,8 @@ def public_path(cls):
     """Where users import ``cls`` from: ``skrnn.<Name>`` when the package
     exports it, else its module up to the first private part
     (``skrnn.preprocessing.WindowScaledRegressor``)."""
-    import skrnn
-
+    # the package's own namespace, complete by the time a repr is drawn
+    skrnn = sys.modules["skrnn"]
     if getattr(skrnn, cls.__name__, None) is cls:
         return f"skrnn.{cls.__name__}"
     module = itertools.takewhile(lambda part: not part.startswith("_"), cls.__module__.split("."))

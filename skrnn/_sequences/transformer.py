@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._compat import NO_AUTO_WRAP, output_config, set_output_config
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from .validation import validate_sequences
 
@@ -33,7 +34,8 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
     _doc_link_url_param_generator = doc_link_url_params
 
     def __init_subclass__(cls, **kwargs):
-        kwargs.setdefault("auto_wrap_output_keys", None)
+        for key, value in NO_AUTO_WRAP.items():
+            kwargs.setdefault(key, value)
         super().__init_subclass__(**kwargs)
 
     def set_output(self, *, transform=None):
@@ -57,12 +59,12 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"transform must be one of {sorted(_OUTPUTS)} or None; got {transform!r}."
             )
-        self._sklearn_output_config = {"transform": transform}
+        set_output_config(self, transform)
         return self
 
     def _wrap_output(self, out, X):
         """Return 2-D ``out`` as a DataFrame when pandas output is configured."""
-        config = getattr(self, "_sklearn_output_config", {})
+        config = output_config(self)
         container = config.get("transform", get_config()["transform_output"])
         if container != "pandas":
             return out

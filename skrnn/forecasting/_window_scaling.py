@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clon
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import HasMethods, Interval, StrOptions
+from .._compat import _fit_context, HasMethods, Interval, StrOptions
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from .._home import public_home
 
@@ -91,6 +91,7 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self.column = column
         self.method = method
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, **fit_params):
         """Fit ``regressor`` on scaled windows and scaled targets.
 
@@ -107,7 +108,6 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : WindowScaledRegressor
         """
-        self._validate_params()
         X, loc, scale = self._scale(X, reset=True)
         y = np.asarray(y, dtype=np.float64)
         if y.shape[0] != X.shape[0]:

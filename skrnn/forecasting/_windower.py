@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, StrOptions, validate_data
+from .._compat import _fit_context, Interval, StrOptions, validate_data
 from .._sequences.data import _is_ragged_container
 from ._panel import _stamps_as_int, check_order, read_table, series_steps
 from .._sequences.transformer import _SequenceTransformer
@@ -138,6 +138,7 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
         self.time_col = time_col
         self.short_series = short_series
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the table and keep the last ``window - 1`` rows of each series.
 
@@ -152,7 +153,6 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
         -------
         self : TimeSeriesWindower
         """
-        self._validate_params()
         table, values, groups = self._read(X, reset=True)
         self._check_lengths(table, groups)
         n_keep = self.window - 1

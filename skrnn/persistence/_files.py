@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ._modelfile import ModelFileError, check_npy, check_schema, pack, parse_json, read_archive
+from .._compat import validate_params
 from .._home import public_home
 from .._nn.seeding import seeded_init
 
@@ -71,7 +72,7 @@ class PersistenceMixin:
         compared on the meta device before any memory is allocated."""
         where = f"the stored network of {type(self).__name__}"
         try:
-            self._validate_params()
+            validate_params(self)
             stored = {k: (np.shape(v), str(getattr(v, "dtype", type(v).__name__)))
                       for k, v in weights.items()}
             with torch.device("meta"), _counting_registrations(4 * len(weights) + 256):
@@ -231,7 +232,7 @@ def _versions():
     import sklearn
     import skops
 
-    from .. import __version__
+    from .._version import __version__
 
     return {"skrnn": __version__, "skops": skops.__version__, "torch": torch.__version__,
             "sklearn": sklearn.__version__, "numpy": np.__version__, "python": platform.python_version()}
@@ -306,7 +307,7 @@ def load(path, *, key=None, max_bytes=MAX_BYTES):
         raise ModelFileError(f"Cannot load {where}: the model document is malformed or holds types skrnn "
                              f"does not load ({_short(exc)}).") from None
     saved = record.get("versions", {}).get("skrnn")
-    from .. import __version__
+    from .._version import __version__
 
     if saved not in (None, __version__):
         warnings.warn(f"{where} was saved with skrnn {saved} and is loaded with skrnn {__version__}; "

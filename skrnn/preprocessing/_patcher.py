@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, StrOptions
+from .._compat import _fit_context, Interval, StrOptions
 from .._sequences.data import Sequences, pad_values, to_sequences
 from .._sequences.layout import DATA_FORMATS
 from .._sequences.validation import validate_sequences
@@ -121,6 +121,7 @@ class SequencePatcher(_SequenceTransformer):
         self.remainder = remainder
         self.data_format = data_format
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the input and record its features per step.
 
@@ -137,7 +138,6 @@ class SequencePatcher(_SequenceTransformer):
         -------
         self : SequencePatcher
         """
-        self._validate_params()
         seqs = self._read(X, reset=True)
         self._patch_rows(seqs)  # a too-short sequence with remainder='drop' fails here
         self.n_step_features_ = seqs.n_features

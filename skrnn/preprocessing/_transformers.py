@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, StrOptions
+from .._compat import _fit_context, Interval, StrOptions
 from .._sequences.data import pad_values, to_sequences
 from .._sequences.layout import DATA_FORMATS
 from .._sequences.transformer import _as_form, _SequenceTransformer, _univariate_input
@@ -113,6 +113,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         self.value = value
         self.data_format = data_format
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn ``maxlen_`` (the longest sequence) when ``maxlen`` is None.
 
@@ -129,7 +130,6 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         -------
         self : SequencePadder
         """
-        self._validate_params()
         seqs = self._read_sequences(X, reset=True)
         self.maxlen_ = int(self.maxlen or seqs.spans().max())
         return self
@@ -267,6 +267,7 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         self.mask_value = mask_value
         self.data_format = data_format
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the per-feature mean and standard deviation.
 
@@ -282,7 +283,6 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         -------
         self : SequenceScaler
         """
-        self._validate_params()
         values = self._read_sequences(X, reset=True, mask_value=self.mask_value).values
         self.n_steps_seen_ = values.shape[0]
         with np.errstate(over="ignore", invalid="ignore"):
