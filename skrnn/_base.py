@@ -48,7 +48,7 @@ from ._train import schedules as _schedules
 from ._train import stopping as _stopping
 from ._train.batches import SequenceBatches
 from ._train.memory import check_batch, recurrent_bytes
-from ._train.threads import with_torch_threads
+from ._train.threads import torch_threads
 from .persistence import PersistenceMixin
 
 _INFERENCE_BATCH = 1024
@@ -246,7 +246,6 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
 
     # ------------------------------------------------------------------- fit
-    @with_torch_threads
     def _fit(self, X, y, sample_weight, sequence_lengths, *, incremental, classes=None):
         """The one fit path: ``fit`` (``incremental=False``) and
         ``partial_fit`` (one epoch, ``incremental=True``) of every estimator.
@@ -257,8 +256,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         as it was, and a concurrent ``predict`` sees the old model or the new
         one, never a mix."""
         work = estimator_snapshot(self)
-        work._fit_unpublished(X, y, sample_weight, sequence_lengths,
-                              incremental=incremental, classes=classes)
+        with torch_threads(self.n_threads):
+            work._fit_unpublished(X, y, sample_weight, sequence_lengths,
+                                  incremental=incremental, classes=classes)
         # one step: attributes the fit removed (e.g. feature_names_in_) go too
         self.__dict__ = work.__dict__
         return self
@@ -530,15 +530,16 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
         return module, data
 
-    @with_torch_threads
     def _forward(self, X, sequence_lengths=None, transform=None):
         """Network outputs for ``X``: (n_samples, K), or (total_steps, K) with
         the validated sequences for per-step models."""
         check_is_fitted(self, "module_")
         self = estimator_snapshot(self)  # one consistent fitted state
-        seqs, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
-        module, data = self._inference_batches(seqs)
-        out = _engine.predict_outputs(module, data, max(self.batch_size, _INFERENCE_BATCH), transform)
+        with torch_threads(self.n_threads):
+            seqs, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
+            module, data = self._inference_batches(seqs)
+            out = _engine.predict_outputs(module, data, max(self.batch_size, _INFERENCE_BATCH),
+                                          transform)
         return out, seqs
 
     def _predict(self, X, sequence_lengths=None):

@@ -49,7 +49,7 @@ from ._sequences.vocab import (
 from ._train.batches import length_grouped_batches
 from ._train.decoding import PREDICT_BATCH, PairBatches, decode
 from ._train.memory import check_batch, seq2seq_bytes
-from ._train.threads import torch_threads, with_torch_threads
+from ._train.threads import torch_threads
 from .plotting import save_attention_heatmap
 
 __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]
@@ -418,7 +418,6 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
 
     # -------------------------------------------------------------- predict
-    @with_torch_threads
     def _predict_internal(self, X, sequence_lengths, return_attention):
         check_is_fitted(self, "module_")
         if return_attention and self.attention is None:
@@ -426,11 +425,12 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                 "return_attention=True needs a model with attention; this one was "
                 "fitted with attention=None."
             )
-        src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
-        module, data = self._inference_batches(src)
-        outputs, weights = decode(
-            module, data, self.beam_width, self._max_output_length(), return_attention
-        )
+        with torch_threads(self.n_threads):
+            src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
+            module, data = self._inference_batches(src)
+            outputs, weights = decode(
+                module, data, self.beam_width, self._max_output_length(), return_attention
+            )
         return outputs, weights, src
 
     def predict(self, X, sequence_lengths=None, return_attention=False):
