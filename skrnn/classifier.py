@@ -43,7 +43,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Recurrent cell. ``'rnn'`` is the vanilla (Elman) cell. The defaults
         (GRU of 128 units, bidirectional, max pooling, learning rate 3e-3 with
         a cosine schedule, batches of 16) were chosen by measurement on seven
-        real data sets (benchmarks/results_defaults.md, the README).
+        real data sets (studies/results_defaults.md, the README).
     hidden_size : int, default=128
         Units per layer and direction.
     num_layers : int, default=1

@@ -118,12 +118,12 @@ def test_package_ships_py_typed():
 
 
 def _check_typing():
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
     try:
-        import check_typing
+        import typing_check
     finally:
         sys.path.pop(0)
-    return check_typing
+    return typing_check
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_jedi_completes_the_parameters(source, expected):
 
 def test_mypy_accepts_real_parameters_and_rejects_typos(tmp_path):
     """One mypy run over two user scripts (third-party internals skipped, so
-    it takes seconds; benchmarks/check_typing.py runs the same check)."""
+    it takes seconds; tests/typing_check.py runs the same check)."""
     pytest.importorskip("mypy")
     results = _check_typing().run_mypy(tmp_path)
     assert results["good"] == [], results["good"]

@@ -9,7 +9,7 @@ cross-entropy for classification, the target variance for squared-error
 regression, both weighted by the sample weights). While the training loss
 is above it, no epoch counts towards ``n_iter_no_change``: a network still
 predicting the class frequencies has not converged, whatever its loss curve
-does. Measured on eight development data sets (benchmarks/results_defaults.md
+does. Measured on eight development data sets (studies/results_defaults.md
 section 1): the floor removes every premature plateau stop and changes no
 stop on the data sets that learn.
 """
@@ -24,7 +24,7 @@ from .engine import _snapshot
 #: a fit ending at or above it warns.
 PLATEAU_FRACTION = 0.9
 #: the smallest early-stopping validation split (fewer samples give a curve
-#: that is noise: benchmarks/results_defaults.md section 2)
+#: that is noise: studies/results_defaults.md section 2)
 MIN_VALIDATION = 20
 
 

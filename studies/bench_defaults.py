@@ -22,7 +22,7 @@ sets.
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_defaults.py \\
+    OMP_NUM_THREADS=1 python studies/bench_defaults.py \\
         --datasets gunpoint ipd acsf1 arrowhead basicmotions digits jv --seeds 0 1 2 \\
         --configs v2 v2+cosine v2+cosine+b16 defaults recommended
 """
@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 from _quality_common import DATASETS, load  # noqa: E402
 from bench_quality import RECOMMENDED  # noqa: E402
 

@@ -23,9 +23,9 @@ Experiments (``--exp``):
 
 Usage (one torch thread)::
 
-    OMP_NUM_THREADS=1 python benchmarks/study_defaults.py --exp stop
-    OMP_NUM_THREADS=1 python benchmarks/study_defaults.py --exp es
-    OMP_NUM_THREADS=1 python benchmarks/study_defaults.py --exp grid --epochs 80
+    OMP_NUM_THREADS=1 python studies/study_defaults.py --exp stop
+    OMP_NUM_THREADS=1 python studies/study_defaults.py --exp es
+    OMP_NUM_THREADS=1 python studies/study_defaults.py --exp grid --epochs 80
 """
 
 import argparse
@@ -38,7 +38,7 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 from _quality_common import load, plain_fit, prior_loss, replay_stop  # noqa: E402
 
 PATCH = {"acsf1": 10}

@@ -10,9 +10,9 @@ their mean and the mean fit seconds (one torch thread).
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_jv_variants.py --seeds 0 1 2 3 4 5 \\
+    OMP_NUM_THREADS=1 python studies/bench_jv_variants.py --seeds 0 1 2 3 4 5 \\
         --variants recommended plain
-    OMP_NUM_THREADS=1 python benchmarks/bench_jv_variants.py --seeds 0 1 2
+    OMP_NUM_THREADS=1 python studies/bench_jv_variants.py --seeds 0 1 2
 """
 
 import argparse
@@ -23,7 +23,7 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 from _quality_common import load  # noqa: E402
 from bench_quality import RECOMMENDED, _plain  # noqa: E402
 

@@ -8,7 +8,7 @@ packages are skipped (``follow_imports = skip``): skrnn's signatures are
 explicit, so mypy needs nothing from torch or scikit-learn to check them,
 and one run takes seconds instead of analysing torch.
 
-    python benchmarks/check_typing.py
+    python tests/typing_check.py
 
 jedi and mypy only read source, so any interpreter that has them can run
 this script (skrnn's dependencies need not be importable).
