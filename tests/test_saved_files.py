@@ -46,3 +46,44 @@ def test_old_pickle_loads_and_predicts_the_same(name):
 def test_old_model_file_loads_and_predicts_the_same(name):
     est = skrnn.load(DATA / f"v2_{name}.skrnn")
     np.testing.assert_allclose(_predict(name, est), EXPECTED[name], rtol=1e-5, atol=1e-6)
+
+
+def _fitted_pipelines():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skrnn import (RNNClassifier, RNNRegressor, Seq2SeqTransformer, SequencePadder,
+                       SequencePatcher, SequenceScaler, TimeSeriesWindower)
+    from skrnn.forecasting import WindowScaledRegressor
+
+    rng = np.random.RandomState(1)
+    X = [rng.normal(size=(rng.randint(4, 9), 2)).astype(np.float32) for _ in range(16)]
+    y = np.arange(16) % 2
+    small = dict(hidden_size=3, max_iter=1, batch_size=8, random_state=0)
+    frame = pd.DataFrame({"y": np.sin(np.arange(40) / 3.0) + 2.0},
+                         index=pd.date_range("2021-01-01", periods=40, freq="D"))
+    yield "classifier", make_pipeline(
+        SequencePadder(maxlen=8), SequenceScaler(), SequencePatcher(patch_size=2),
+        RNNClassifier(**small)).fit(X, y), X, "predict_proba"
+    yield "regressor", make_pipeline(SequenceScaler(), RNNRegressor(**small)).fit(
+        X, y.astype(float)), X, "predict"
+    yield "seq2seq", make_pipeline(Seq2SeqTransformer(**small), LogisticRegression()).fit(
+        X, y), X, "predict_proba"
+    yield "windower", make_pipeline(
+        TimeSeriesWindower(window=5), WindowScaledRegressor(RNNRegressor(**small))).fit(
+        frame, frame["y"].shift(-1).ffill().to_numpy()), frame, "predict"
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("case", list(_fitted_pipelines()), ids=lambda c: c[0])
+def test_every_public_step_saves_and_loads_inside_a_pipeline(case, tmp_path):
+    """Every public estimator and transformer, SequencePatcher and
+    WindowScaledRegressor included, is a trusted type of the model format."""
+    from skrnn.persistence import save
+
+    name, pipe, X, method = case
+    path = tmp_path / f"{name}.skrnn"
+    save(pipe, path)
+    loaded = skrnn.load(path)
+    np.testing.assert_allclose(getattr(loaded, method)(X), getattr(pipe, method)(X),
+                               rtol=1e-6, atol=1e-7)
