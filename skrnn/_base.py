@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from ._nn import seeding as _seeding
+from ._nn.losses import weighted_loss
 from ._nn.recurrent import SequenceNet
 from ._params import (  # noqa: F401  (the estimators import the types from here)
     ADDED_PARAMS,
@@ -45,8 +46,9 @@ from ._sequences.vocab import token_rows, token_vocabulary
 from ._train import callbacks as _callbacks
 from ._train import engine as _engine
 from ._train import schedules as _schedules
+from ._train import setup as _setup
 from ._train import stopping as _stopping
-from ._train.batches import SequenceBatches
+from ._train.engine import SequenceBatches
 from ._train.memory import check_batch, recurrent_bytes
 from ._train.threads import torch_threads
 from .persistence import PersistenceMixin
@@ -274,7 +276,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
         weights = weights * self._target_weights(targets)
 
-        device = _engine.resolve_device(self.device)
+        device = _setup.resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         split = None
         if self.early_stopping and not incremental:
@@ -416,7 +418,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             "Set tbptt_steps (truncated backpropagation keeps one chunk), lower "
             "batch_size or hidden_size,",
         )
-        return _engine.weighted_loss(model(x, lengths), y, w, lengths, self._pointwise_loss())
+        return weighted_loss(model(x, lengths), y, w, lengths, self._pointwise_loss())
 
     def _validation_score(self, model, val):
         """Score of ``model`` on the held-out batches ``val``; higher is better."""
@@ -428,7 +430,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         continuing, so a failed fit leaves it untouched; else ``build()``) and
         its optimizer, with the previous optimizer state when continuing."""
         module = (copy.deepcopy(self.module_) if continuing else build()).to(device)
-        optimizer = _engine.make_optimizer(
+        optimizer = _setup.make_optimizer(
             self.optimizer, module.parameters(), self.learning_rate_init, self.alpha
         )
         if continuing and getattr(self, "_optimizer_state", None) is not None:
@@ -508,7 +510,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     # --------------------------------------------------------------- predict
     def _inference_device(self):
         if self.device == "auto":
-            return _engine.resolve_device("auto")
+            return _setup.resolve_device("auto")
         device = torch.device(self.device)
         if device.type == "cuda" and not torch.cuda.is_available():
             warnings.warn(

@@ -46,8 +46,8 @@ from ._sequences.vocab import (
     read_targets,
     user_outputs,
 )
-from ._train.batches import length_grouped_batches
-from ._train.decoding import PREDICT_BATCH, PairBatches, decode
+from ._train.engine import PairBatches, length_grouped_batches
+from ._train.decoding import PREDICT_BATCH, decode
 from ._train.memory import check_batch, seq2seq_bytes
 from ._train.threads import torch_threads
 from .plotting import save_attention_heatmap

@@ -220,7 +220,7 @@ def test_lazy_torch_imports_hold_ctrl_c_back(monkeypatch):
     """torch imports torch._dynamo lazily on the first optimizer; skrnn's
     engine imports it at the first fit, holding back a Ctrl-C until it is
     complete."""
-    from skrnn._train import engine as _engine
+    from skrnn._train import setup as _setup
 
     imported = []
 
@@ -228,10 +228,10 @@ def test_lazy_torch_imports_hold_ctrl_c_back(monkeypatch):
         os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of the imports
         imported.append(name)
 
-    monkeypatch.setattr(_engine.importlib, "import_module", import_and_interrupt)
+    monkeypatch.setattr(_setup.importlib, "import_module", import_and_interrupt)
     handler = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
-        _engine._import_lazy_torch_modules()
+        _setup._import_lazy_torch_modules()
     assert len(imported) == 2  # every import ran to the end before the interrupt
     assert signal.getsignal(signal.SIGINT) is handler
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skrnn import RNNClassifier, RNNRegressor
-from skrnn._train import batches as _batches
+from skrnn._train import engine as _batches
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

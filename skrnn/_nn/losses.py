@@ -10,6 +10,8 @@ pinball loss, averaged over the levels and outputs.
 import torch
 import torch.nn.functional as F
 
+from .recurrent import step_mask
+
 LOSSES = ("squared_error", "absolute_error", "huber", "quantile")
 
 
@@ -50,3 +52,29 @@ def _pinball(out, y, levels):
     q = monotone_quantiles(out, len(levels))
     diff = y.unsqueeze(-1) - q  # (..., K, Q)
     return torch.maximum(levels * diff, (levels - 1) * diff).mean((-2, -1))
+
+
+def weighted_loss(out, y, w, lengths, sample_loss):
+    """Weighted mean loss of a batch and the batch's total weight.
+
+    ``sample_loss(out, y)`` gives the loss of each sample (or step).
+    Per-sample outputs: ``sum(w_i * l_i) / sum(w_i)``. Per-step outputs
+    (N, L, K): every real step counts, ``sum_i w_i sum_t l_it / sum_i w_i T_i``.
+    ``w=None`` means unit weights.
+    """
+    if out.dim() == 3:
+        if w is None:
+            w = torch.ones(out.shape[0], dtype=out.dtype, device=out.device)
+        per_step = sample_loss(out, y)
+        mask = step_mask(lengths, out.shape[1]).to(out.dtype)
+        per_sample = (per_step * mask).sum(1)
+        norm = w * lengths.to(out.dtype)
+    else:
+        per_sample = sample_loss(out, y)
+        if w is None:
+            # unit weights (``w=None``): bit-identical value and gradient, fewer ops
+            n = per_sample.shape[0]
+            return per_sample.sum() / n, out.new_full((), n)
+        norm = w
+    total = norm.sum()
+    return (w * per_sample).sum() / total.clamp_min(1e-12), total

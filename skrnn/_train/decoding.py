@@ -1,32 +1,13 @@
-"""Batches of (input, target) sequence pairs for the encoder-decoder, and
-batched decoding of every sample (greedy or beam search)."""
+"""Batched decoding of every sample of the encoder-decoder (greedy or beam
+search), in length-grouped batches."""
 
 import numpy as np
 
 from .._nn.seq2seq import beam_decode, greedy_decode
-from .batches import SequenceBatches, length_grouped_batches
+from .engine import length_grouped_batches
 
 # sequences per decoding batch
 PREDICT_BATCH = 256
-
-
-class PairBatches(SequenceBatches):
-    """Input batches plus the target sequences, which have their own lengths.
-
-    ``get`` returns ``y`` as ``(targets (B, T, 1 or K), target_lengths (B,))``
-    post-padded (filler past each length is never read by the loss).
-    """
-
-    def __init__(self, src, tgt, weights, device, stream=False):
-        super().__init__(src.values, src.offsets, None, weights, False, device, stream)
-        self.targets_batches = SequenceBatches(
-            tgt.values, tgt.offsets, device=device, stream=stream
-        )
-
-    def get(self, idx):
-        x, lengths, _, w = super().get(idx)
-        y, y_lengths, _, _ = self.targets_batches.get(idx)
-        return x, lengths, (y, y_lengths), w
 
 
 def decode(module, data, beam_width, max_len, return_attention):

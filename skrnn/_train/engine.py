@@ -1,11 +1,12 @@
 """The training and inference loop shared by every estimator.
 
-This module owns torch: batching by length, weighted losses, BPTT with
-gradient clipping, truncated BPTT, early stopping with the best weights
-restored, and batched inference (the batches themselves come from
-:mod:`skrnn._train.batches`). It imports nothing from scikit-learn; the
-estimators hand it numpy arrays and their task's loss and validation score
-(hook methods of the estimators, :mod:`skrnn._base`).
+Batching by length, weighted losses, BPTT with gradient clipping, truncated
+BPTT, early stopping with the best weights restored, and batched inference.
+It knows no estimator and imports nothing from scikit-learn: the estimators
+hand it compact sequences (:class:`SequenceBatches`: grouped by length for
+training, bounded in padded size for inference, gathered on the device as
+padded tensors), a :class:`TrainConfig` with their loss, a stopping rule, a
+schedule and callbacks (:mod:`skrnn._base`).
 
 The fit loop is a stack of short functions with one job each:
 :func:`train_step` (one batch), :func:`train_epoch` (one pass),
@@ -14,10 +15,7 @@ divergence and interrupts) and :func:`fit_module` (the epochs and early
 stopping).
 """
 
-import importlib
 import math
-import signal
-import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -26,87 +24,144 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..exceptions import TrainingDivergedError
-
-from .batches import bounded_batches, length_grouped_batches
 from .._nn.recurrent import step_mask
+from ..exceptions import TrainingDivergedError
 from .schedules import current_lr
 
 
-def _import_lazy_torch_modules():
-    """Import the torch modules that torch imports lazily on the first
-    optimizer construction and step (``torch._dynamo`` and its sympy, the
-    profiler's monitor) now, with Ctrl-C held back until they are complete:
-    an interrupt landing inside those imports used to leave half-initialised
-    modules that broke every later fit in the process."""
-    names = ("torch._dynamo", "torch.profiler._cupti_monitor")
-    if threading.current_thread() is not threading.main_thread():
-        for name in names:
-            importlib.import_module(name)
-        return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        for name in names:
-            try:
-                importlib.import_module(name)
-            except ImportError:  # pragma: no cover - absent in some torch builds
-                pass
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
+# ------------------------------------------------------------------ batches
+class SequenceBatches:
+    """Gathers padded batches from compact sequences.
+
+    Parameters
+    ----------
+    values : ndarray (total_steps, F)
+    offsets : ndarray (n_samples + 1,)
+    targets : ndarray or None
+        (n_samples, ...) per-sample targets or (total_steps, K) per-step ones.
+    weights : ndarray (n_samples,) or None
+    per_step : bool
+        Whether ``targets`` are per time step.
+    device : torch.device
+        Where the whole data set lives (training) or where batches are sent
+        (inference keeps the data on the CPU and streams batches).
+    """
+
+    def __init__(self, values, offsets, targets=None, weights=None, per_step=False,
+                 device="cpu", stream=False):
+        self.device = torch.device(device)
+        home = torch.device("cpu") if stream else self.device
+        self.values = torch.as_tensor(values).to(home)
+        self.lengths_np = np.diff(offsets).astype(np.int64)
+        self.n_samples = len(self.lengths_np)
+        self.lengths = torch.as_tensor(self.lengths_np).to(home)
+        self.starts = torch.as_tensor(np.asarray(offsets[:-1], dtype=np.int64)).to(home)
+        self.uniform = bool(self.n_samples) and bool(np.all(self.lengths_np == self.lengths_np[0]))
+        if self.uniform:
+            T = int(self.lengths_np[0])
+            self.values3d = self.values.view(self.n_samples, T, -1)
+        self.targets = None if targets is None else torch.as_tensor(targets).to(home)
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float32).to(home)
+        # all-ones weights (no sample/class weights): the loss can skip them
+        self.unit_weights = weights is None or bool(np.all(np.asarray(weights) == 1))
+        self.per_step = per_step
+
+    def positions(self, idx):
+        """Flat step indices (B, Lmax), clamped to each sample's last step."""
+        lengths = self.lengths[idx]
+        L = int(lengths.max())
+        t = torch.arange(L, device=lengths.device).unsqueeze(0)
+        return self.starts[idx].unsqueeze(1) + torch.minimum(t, lengths.unsqueeze(1) - 1), lengths
+
+    def get(self, idx):
+        """Return x (B, L, F), lengths (B,), y, w for sample indices ``idx``."""
+        idx = torch.as_tensor(idx).to(self.values.device)
+        if self.uniform:
+            x = self.values3d[idx]
+            lengths = self.lengths[idx]
+            pos = None
+        else:
+            pos, lengths = self.positions(idx)
+            x = self.values[pos]
+        y = w = None
+        if self.targets is not None:
+            if self.per_step:
+                if pos is None:
+                    pos, _ = self.positions(idx)
+                y = self.targets[pos]
+            else:
+                y = self.targets[idx]
+        if self.weights is not None:
+            w = self.weights[idx]
+        dev = self.device
+        if x.device != dev:
+            x, lengths = x.to(dev, non_blocking=True), lengths.to(dev)
+            y = None if y is None else y.to(dev)
+            w = None if w is None else w.to(dev)
+        return x, lengths, y, w
 
 
-_lazy_modules_ready = False
+def length_grouped_batches(lengths, batch_size, rng=None):
+    """Split sample indices into batches of similar length.
+
+    With ``rng`` the samples are shuffled first (ties in length stay in random
+    order) and the order of the batches is shuffled, so training stays
+    stochastic; without it the order is deterministic (inference).
+    """
+    n = len(lengths)
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    if not np.all(lengths == lengths[0]):
+        order = order[np.argsort(lengths[order], kind="stable")]
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    if rng is not None and len(batches) > 1:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
 
 
-def prepare_torch():
-    """Run :func:`_import_lazy_torch_modules` once per process, at the first
-    fit (not at import: importing skrnn installs no signal handler)."""
-    global _lazy_modules_ready
-    if not _lazy_modules_ready:
-        _import_lazy_torch_modules()
-        _lazy_modules_ready = True
-
-_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+# inference batches pad at most batch_size * this many steps
+_PADDED_STEPS_PER_SAMPLE = 256
 
 
-def resolve_device(device):
-    """'auto' -> CUDA when available, else CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device ({exc}); use 'auto', 'cpu', "
-            "'cuda' or 'cuda:N'."
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            "device='cuda' was requested but CUDA is not available on this machine; "
-            "use device='cpu' or device='auto'."
+def bounded_batches(lengths, batch_size):
+    """Length-grouped inference batches that pad at most ``batch_size * 256``
+    steps: a batch holding a few very long sequences
+    is split, so one long sequence among short ones costs its own length, not
+    ``batch_size`` times it. Deterministic order."""
+    max_steps = batch_size * _PADDED_STEPS_PER_SAMPLE
+    for idx in length_grouped_batches(lengths, batch_size):
+        L = lengths[idx]  # ascending within a batch
+        if len(idx) * int(L[-1]) <= max_steps:
+            yield idx
+            continue
+        start = 0
+        while start < len(idx):
+            end = start + 1
+            while end < len(idx) and (end + 1 - start) * int(L[end]) <= max_steps:
+                end += 1
+            yield idx[start:end]
+            start = end
+
+
+class PairBatches(SequenceBatches):
+    """Input batches plus the target sequences, which have their own lengths.
+
+    ``get`` returns ``y`` as ``(targets (B, T, 1 or K), target_lengths (B,))``
+    post-padded (filler past each length is never read by the loss).
+    """
+
+    def __init__(self, src, tgt, weights, device, stream=False):
+        super().__init__(src.values, src.offsets, None, weights, False, device, stream)
+        self.targets_batches = SequenceBatches(
+            tgt.values, tgt.offsets, device=device, stream=stream
         )
-    return device
+
+    def get(self, idx):
+        x, lengths, _, w = super().get(idx)
+        y, y_lengths, _, _ = self.targets_batches.get(idx)
+        return x, lengths, (y, y_lengths), w
 
 
-def make_optimizer(optimizer, params, lr, weight_decay):
-    """Build an optimizer from a name ('adam', 'sgd', 'rmsprop') or a class."""
-    prepare_torch()
-    if isinstance(optimizer, str):
-        # The fused kernel (one call for all parameters; 2.5x faster than the
-        # foreach path for Adam on the CPU) where this torch and device have
-        # it, else foreach; both apply the same update rule.
-        params = list(params)
-        cls = _OPTIMIZERS[optimizer]
-        try:
-            return cls(params, lr=lr, weight_decay=weight_decay, fused=True)
-        except (RuntimeError, TypeError, ValueError):
-            return cls(params, lr=lr, weight_decay=weight_decay, foreach=True)
-    return optimizer(params, lr=lr, weight_decay=weight_decay)
-
-
+# ------------------------------------------------------------------ training
 @dataclass
 class TrainConfig:
     """Settings of one fit, translated from the estimator's parameters.
@@ -146,32 +201,6 @@ class FitHistory:
     best_loss: float = math.inf
     best_validation_score: float = -math.inf
     optimizer_state: Optional[dict] = None
-
-
-def weighted_loss(out, y, w, lengths, sample_loss):
-    """Weighted mean loss of a batch and the batch's total weight.
-
-    ``sample_loss(out, y)`` gives the loss of each sample (or step).
-    Per-sample outputs: ``sum(w_i * l_i) / sum(w_i)``. Per-step outputs
-    (N, L, K): every real step counts, ``sum_i w_i sum_t l_it / sum_i w_i T_i``.
-    ``w=None`` means unit weights.
-    """
-    if out.dim() == 3:
-        if w is None:
-            w = torch.ones(out.shape[0], dtype=out.dtype, device=out.device)
-        per_step = sample_loss(out, y)
-        mask = step_mask(lengths, out.shape[1]).to(out.dtype)
-        per_sample = (per_step * mask).sum(1)
-        norm = w * lengths.to(out.dtype)
-    else:
-        per_sample = sample_loss(out, y)
-        if w is None:
-            # unit weights (``w=None``): bit-identical value and gradient, fewer ops
-            n = per_sample.shape[0]
-            return per_sample.sum() / n, out.new_full((), n)
-        norm = w
-    total = norm.sum()
-    return (w * per_sample).sum() / total.clamp_min(1e-12), total
 
 
 def _snapshot(obj):
