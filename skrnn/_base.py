@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Optional
 
 import numpy as np
 import torch
@@ -41,7 +40,7 @@ from ._params import (  # noqa: F401  (the estimators import the types from here
     RandomState,
 )
 from ._sequences.data import Sequences, check_sample_aligned
-from ._sequences.validation import validate_sequences
+from ._sequences.data import validate_sequences
 from ._sequences.vocab import token_rows, token_vocabulary
 from ._train import callbacks as _callbacks
 from ._train import engine as _engine

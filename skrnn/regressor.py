@@ -26,7 +26,8 @@ from ._base import (
 from ._compat import Interval, StrOptions, _fit_context
 from ._nn.losses import LOSSES, pointwise_loss
 from ._sequences import targets as _targets
-from ._sequences.data import Sequences, align_step_targets, pad_values
+from ._sequences.data import Sequences, pad_values
+from ._sequences.targets import align_step_targets
 from ._sequences.data import _pad_channels_last as pad_channels_last
 from ._train import stopping as _stopping
 

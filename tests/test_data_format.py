@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from skrnn import RNNClassifier, SequenceScaler
-from skrnn._sequences.data import align_step_targets, pad_values, to_sequences
-from skrnn._sequences.validation import validate_sequences
+from skrnn._sequences.data import pad_values, to_sequences
+from skrnn._sequences.targets import align_step_targets
+from skrnn._sequences.data import validate_sequences
 
 aeon_datasets = pytest.importorskip("aeon.datasets")
 

@@ -8,7 +8,8 @@ import pytest
 from sklearn.utils.estimator_checks import check_estimators_pickle
 
 from skrnn import RNNClassifier, RNNRegressor, SequencePadder, SequenceScaler
-from skrnn._sequences.data import align_step_targets, pad_values, to_sequences
+from skrnn._sequences.data import pad_values, to_sequences
+from skrnn._sequences.targets import align_step_targets
 
 FAST = dict(hidden_size=5, max_iter=3, random_state=0, device="cpu")
 

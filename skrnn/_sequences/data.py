@@ -1,6 +1,8 @@
-"""Sequence input validation and the ragged <-> padded conversions.
+"""Reading sequence input: every accepted form of ``X`` into :class:`Sequences`.
 
-Every estimator reads ``X`` through :func:`to_sequences`, which turns any of the
+Every estimator and transformer reads ``X`` here: :func:`validate_sequences`
+(with scikit-learn's bookkeeping: ``n_features_in_``, feature names) calls
+:func:`to_sequences`, which turns any of the
 accepted forms (3-D array, 2-D univariate array, ragged list / object array /
 pandas Series of per-sample arrays, padded arrays with a mask value or with
 ``sequence_lengths``, channels-first arrays and lists with
@@ -13,149 +15,25 @@ never reach the network: they are skipped here, once, and their positions are
 kept so that per-step outputs go back where the input had them.
 """
 
-from dataclasses import dataclass, replace
 from numbers import Real
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .arrays import (  # noqa: F401  (re-exported: other modules import them from here)
-    _as_numeric,
+from .._compat import reset_feature_names, validate_data
+from .arrays import (  # noqa: F401  (check_sample_aligned: re-exported)
+    _MAX_TOKEN_ID,
     _check_sequence_lengths,
-    _is_ragged_container,
-    _ragged_arrays,
-    _ragged_positions,
+    _huge_id_message,
     _to_int_ids,
     check_sample_aligned,
 )
-from .layout import mirror, to_channels_last, warn_if_transposed
+from .container import Sequences, _ragged_positions, pad_values  # noqa: F401  (re-exported)
+from .container import _pad_channels_last  # noqa: F401  (re-exported)
+from .layout import channels_first_hint, check_data_format, from_multiindex, warn_if_transposed
 
-__all__ = ["Sequences", "to_sequences", "align_step_targets", "pad_values"]
-
-
-@dataclass(frozen=True)
-class Sequences:
-    """Variable-length sequences stored without padding.
-
-    Attributes
-    ----------
-    values : ndarray of shape (total_steps, n_features)
-        The real time steps of every sample, sample after sample.
-    offsets : ndarray of shape (n_samples + 1,), dtype int64
-        ``values[offsets[i]:offsets[i + 1]]`` is sample ``i``.
-    form : {'2d', '3d', 'ragged'}
-        The form the user gave, so outputs can be returned in the same form.
-    starts : ndarray of shape (n_samples,) or None
-        For padded array input, the index of each sample's first real step in
-        the padded time axis (``None`` for ragged input).
-    n_timesteps : int or None
-        Padded length of array input (``None`` for ragged input).
-    positions : ndarray of shape (total_steps,), dtype int64, or None
-        Where each real step sat in its sample: the index in the padded time
-        axis for array input, the offset from the sample's first real step for
-        ragged input. Set only when some sample has skipped (masked) steps
-        between its real ones; ``None`` means each sample's real steps are
-        contiguous from ``starts`` (or 0).
-    data_format : {'channels_last', 'channels_first'}
-        Layout that outputs mirroring the input (per-step values) come back in.
-    """
-
-    values: np.ndarray
-    offsets: np.ndarray
-    form: str = "ragged"
-    starts: np.ndarray = None
-    n_timesteps: int = None
-    positions: np.ndarray = None
-    data_format: str = "channels_last"
-
-    @property
-    def n_samples(self):
-        return len(self.offsets) - 1
-
-    @property
-    def n_features(self):
-        return self.values.shape[1]
-
-    @property
-    def lengths(self):
-        return np.diff(self.offsets)
-
-    @property
-    def is_uniform(self):
-        """True when every sample has the same number of steps."""
-        lengths = self.lengths
-        return bool(lengths.size) and bool(np.all(lengths == lengths[0]))
-
-    def __len__(self):
-        return self.n_samples
-
-    def subset(self, indices):
-        """Return the samples at ``indices`` (a new, compact object)."""
-        indices = np.asarray(indices, dtype=np.int64)
-        lengths = self.lengths[indices]
-        offsets = np.zeros(len(indices) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        if self.is_uniform:
-            T = int(self.lengths[0]) if self.n_samples else 0
-            values = self.values.reshape(self.n_samples, T, -1)[indices]
-            values = values.reshape(-1, self.n_features)
-        else:
-            rows = _ragged_positions(self.offsets[:-1][indices], lengths)
-            values = self.values[rows]
-        starts = None if self.starts is None else self.starts[indices]
-        positions = None
-        if self.positions is not None:
-            positions = self.positions[_ragged_positions(self.offsets[:-1][indices], lengths)]
-        return replace(self, values=values, offsets=offsets, starts=starts, positions=positions)
-
-    def with_values(self, values):
-        """The same layout holding other per-step ``values`` (e.g. mapped ids)."""
-        return replace(self, values=values)
-
-    def step_positions(self):
-        """Index of every real step in its sample's frame (see ``positions``)."""
-        if self.positions is not None:
-            return self.positions
-        base = self.starts if self.starts is not None else np.zeros(self.n_samples, np.int64)
-        return _ragged_positions(base, self.lengths)
-
-    def spans(self):
-        """Per-sample length from the first to the last real step."""
-        if self.positions is None or not self.n_samples:
-            return self.lengths
-        first = self.positions[self.offsets[:-1]]
-        return self.positions[self.offsets[1:] - 1] - first + 1
-
-    def repad(self, maxlen, *, padding="post", truncating="post"):
-        """The same sequences laid out in a padded axis of ``maxlen`` steps
-        (Keras ``pad_sequences``): each sample's span, from its first to its
-        last real step with its skipped steps kept in place, is cut to
-        ``maxlen`` at the ``truncating`` end and placed at the start
-        (``padding='post'``) or end (``'pre'``). Returns 3-D-form Sequences
-        for :func:`pad_values`."""
-        lengths, spans = self.lengths, self.spans()
-        pos = self.step_positions()
-        local = pos - np.repeat(pos[self.offsets[:-1]], lengths)
-        kept = np.minimum(spans, maxlen)
-        skip = np.repeat(spans - kept if truncating == "pre" else np.zeros_like(kept), lengths)
-        keep = (local >= skip) & (local < skip + np.repeat(kept, lengths))
-        lead = np.repeat(maxlen - kept if padding == "pre" else np.zeros_like(kept), lengths)
-        new_pos = (local - skip + lead)[keep]
-        offsets = np.zeros_like(self.offsets)
-        np.cumsum(np.add.reduceat(keep.astype(np.int64), self.offsets[:-1]) if len(keep)
-                  else np.zeros(0, np.int64), out=offsets[1:])
-        starts = new_pos[offsets[:-1]] if len(new_pos) else np.zeros(0, np.int64)
-        contiguous = np.array_equal(new_pos, _ragged_positions(starts, np.diff(offsets)))
-        return replace(self, values=self.values[keep], offsets=offsets, form="3d",
-                       starts=starts, n_timesteps=int(maxlen),
-                       positions=None if contiguous else new_pos)
-
-    def to_list(self, fill=np.nan):
-        """Per-sample arrays, first to last real step, ``fill`` at skipped
-        steps between them: ``(T_i, n_features)``, or ``(n_features, T_i)``
-        for channels-first input."""
-        return pad_values(self.values, replace(self, form="ragged"), fill=fill)
+__all__ = ["validate_sequences", "to_sequences", "Sequences"]
 
 
 def _padding_steps(X, mask_value):
@@ -377,104 +255,235 @@ def to_sequences(
     return seqs
 
 
-def align_step_targets(y, X_seqs, name="y"):
-    """Per-time-step targets aligned with the real steps of ``X_seqs``.
+def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengths=None,
+                       token_ids=False, dtype=np.float32, name="X",
+                       data_format="channels_last"):
+    """Validate sequence input for ``estimator`` and return
+    :class:`~skrnn._sequences.data.Sequences`, keeping sklearn's bookkeeping.
 
-    ``y`` has the same layout as ``X``: a list of (T_i,) or (T_i, n_outputs)
-    arrays for ragged ``X`` (T_i from the first to the last real step of
-    ``X[i]``); an array (n_samples, n_timesteps[, n_outputs]) for array ``X``
-    (n_outputs first for channels-first 3-D ``X``). Targets at skipped
-    (masked or padding) steps are ignored; a NaN or infinite target at a real
-    step is an error. Returns a float32 array (total_steps, n_outputs) and
-    whether ``y`` was 1-D per step.
+    2-D tables go through ``validate_data`` (``n_features_in_`` counts their
+    columns, i.e. time steps; ``feature_names_in_`` for DataFrames); 3-D and
+    ragged input count features per time step (channels for
+    ``data_format='channels_first'``; a sktime/aeon ``pd-multiindex`` frame
+    is read as ragged sequences, one per instance). With ``reset=False`` the
+    features per step must match the fit. See
+    :func:`~skrnn._sequences.data.to_sequences` for ``mask_value`` and ``data_format``.
     """
-    lengths = X_seqs.lengths
-    if _is_ragged_container(y):
-        ys, _ = to_channels_last(y, X_seqs.data_format, name)
-        if isinstance(ys, pd.Series):
-            ys = ys.tolist()
-        arrays = _ragged_arrays(ys, name, token_ids=False)
-        if len(arrays) != X_seqs.n_samples:
-            raise ValueError(
-                f"{name} has {len(arrays)} sequences but X has {X_seqs.n_samples}."
-            )
-        got = np.array([len(a) for a in arrays])
-        spans = X_seqs.spans()
-        if not np.array_equal(got, spans):
-            i = int(np.flatnonzero(got != spans)[0])
-            raise ValueError(
-                f"{name}[{i}] has {got[i]} steps but X[{i}] has {spans[i]} steps from "
-                "its first to its last real step; per-step targets need one value per "
-                "step there (values at skipped steps are ignored)."
-            )
-        one_d = np.ndim(ys[0]) == 1
-        pos = X_seqs.step_positions()
-        local = pos - np.repeat(pos[X_seqs.offsets[:-1]], lengths)
-        starts = np.concatenate([[0], np.cumsum(got)[:-1]])
-        values = np.concatenate(arrays)[np.repeat(starts, lengths) + local]
-    else:
-        Y = _as_numeric(y, name, token_ids=False)
-        if X_seqs.starts is None:
-            raise ValueError(
-                f"X is a list of sequences, so {name} must be a list of per-step "
-                "target arrays of the same lengths."
-            )
-        one_d = Y.ndim == 2
-        if one_d:
-            Y = Y[:, :, None]
-        elif Y.ndim == 3 and X_seqs.data_format == "channels_first":
-            Y = Y.transpose(0, 2, 1)
-        if Y.ndim != 3 or Y.shape[:2] != (X_seqs.n_samples, X_seqs.n_timesteps):
-            raise ValueError(
-                f"With return_sequences=True, {name} must have shape (n_samples, "
-                f"n_timesteps[, n_outputs]) = ({X_seqs.n_samples}, {X_seqs.n_timesteps}"
-                f"[, n_outputs]) like X; got {np.shape(y)}."
-            )
-        sample = np.repeat(np.arange(X_seqs.n_samples), lengths)
-        values = Y[sample, X_seqs.step_positions()]
-    if not np.isfinite(values).all():
-        raise ValueError(
-            f"{name} contains NaN or infinity at real time steps of X (targets at "
-            "skipped steps are ignored, those at real steps must be finite)."
+    check_data_format(data_format)
+    if is_multiindex_frame(X):
+        X = from_multiindex(X, name)
+    if not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__") and not (
+        hasattr(X, "iloc") or hasattr(X, "tocsr")
+    ):
+        X = np.asarray(X)  # other array-likes (e.g. memory maps, wrappers)
+    tabular = _is_tabular(X)
+    if tabular and (reset or getattr(estimator, "_fitted_on_table", False)):
+        X = validate_data(
+            estimator, X, reset=reset, dtype=None if token_ids else "numeric",
+            ensure_all_finite=False,
         )
-    return np.ascontiguousarray(values, dtype=np.float32), one_d
+    seqs = to_sequences(
+        X, mask_value=mask_value, sequence_lengths=sequence_lengths,
+        token_ids=token_ids, dtype=dtype, name=name, data_format=data_format,
+    )
+    if reset:
+        estimator._fitted_on_table = tabular
+        estimator._n_step_features = seqs.n_features
+        if not tabular:
+            reset_feature_names(estimator)
+            estimator.n_features_in_ = seqs.n_features
+    elif seqs.n_features != estimator._n_step_features:
+        raise ValueError(
+            f"{name} has {seqs.n_features} features per time step, but "
+            f"{type(estimator).__name__} was fitted with {estimator._n_step_features}; "
+            "pass sequences with the same features per time step as in fit."
+        )
+    return seqs
 
 
-def pad_values(values, seqs, fill=np.nan, *, squeeze=False):
-    """Put per-step outputs back in the layout of the input ``seqs``.
+def _is_tabular(X):
+    """DataFrames, sparse matrices and rectangular 2-D arrays go through
+    sklearn's ``validate_data`` (feature names, n_features_in_ checks)."""
+    if isinstance(X, pd.DataFrame) or sp.issparse(X):
+        return True
+    if _is_ragged_container(X):
+        return False
+    return np.asarray(X).ndim == 2
 
-    ``values`` is (total_steps, k). Ragged input gives a list of (T_i, k)
-    arrays covering each sample's first to last real step; array input gives
-    (n_samples, n_timesteps, k). ``fill`` goes at skipped steps (padding and
-    masked steps in the middle), so integer ``values`` become float when a
-    skipped step needs a NaN fill. Channels-first 3-D / list input gets
-    (n_samples, k, n_timesteps) / (k, T_i) back. ``squeeze=True`` (k must be
-    1) drops the output axis: (T_i,) / (n_samples, n_timesteps) in either
-    layout.
+
+def is_multiindex_frame(X):
+    return isinstance(X, pd.DataFrame) and isinstance(X.index, pd.MultiIndex)
+
+
+def to_channels_last(X, data_format, name="X"):
+    """Return ``(X, layout)``: ``X`` in channels-last form (views where
+    possible, never modified) and the layout outputs should mirror.
+
+    ``layout`` is ``'channels_first'`` only when the input had a channel axis
+    read channels first (a 3-D array or a list of 2-D arrays); univariate and
+    2-D input have none.
     """
-    layout = "channels_last" if squeeze else seqs.data_format
-    out = _pad_channels_last(values, seqs, fill)
-    if squeeze:
-        out = [o[:, 0] for o in out] if isinstance(out, list) else out[..., 0]
-    return mirror(out, layout)
+    check_data_format(data_format)
+    if is_multiindex_frame(X):
+        return from_multiindex(X, name), "channels_last"
+    if data_format == "channels_last":
+        return X, "channels_last"
+    if isinstance(X, pd.Series):
+        X = X.tolist()
+    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object):
+        items = list(X)
+        if not items or np.ndim(items[0]) != 2:
+            return items, "channels_last"
+        out = []
+        for i, x in enumerate(items):
+            a = x.to_numpy() if isinstance(x, pd.DataFrame) else np.asarray(x)
+            if a.ndim != 2:
+                raise ValueError(
+                    f"{name}[{i}] has shape {a.shape}; with data_format='channels_first' "
+                    f"every sequence must be (n_channels, T_i) like {name}[0]."
+                )
+            out.append(a.T)
+        return out, "channels_first"
+    arr = X if isinstance(X, np.ndarray) else np.asarray(X)
+    if arr.ndim == 3:
+        return arr.transpose(0, 2, 1), "channels_first"
+    return X, "channels_last"
 
 
-def _pad_channels_last(values, seqs, fill):
-    if seqs.form == "ragged" and seqs.positions is None:
-        return np.split(values, seqs.offsets[1:-1])
-    dtype = values.dtype
-    if np.isnan(fill):  # integer values (token ids) become float to hold NaN
-        dtype = np.result_type(dtype, np.min_scalar_type(fill))
-    n, lengths = seqs.n_samples, seqs.lengths
-    sample = np.repeat(np.arange(n), lengths)
-    pos = seqs.step_positions()
-    if seqs.form == "ragged":
-        spans = seqs.spans()
-        local = pos - np.repeat(pos[seqs.offsets[:-1]], lengths)
-        offsets = np.concatenate([[0], np.cumsum(spans)])
-        flat = np.full((int(offsets[-1]), values.shape[1]), fill, dtype=dtype)
-        flat[offsets[:-1][sample] + local] = values
-        return np.split(flat, offsets[1:-1])
-    out = np.full((n, seqs.n_timesteps, values.shape[1]), fill, dtype=dtype)
-    out[sample, pos] = values
-    return out
+def _is_ragged_container(X):
+    """True for a list / 1-D object array / Series of per-sample arrays.
+
+    A rectangular nested list of scalars is read as an array, like sklearn
+    does; a list that holds arrays is always a list of sequences.
+    """
+    if isinstance(X, pd.Series):
+        return True
+    if isinstance(X, np.ndarray):
+        return X.dtype == object and X.ndim == 1
+    if isinstance(X, (list, tuple)):
+        if any(isinstance(x, (np.ndarray, pd.DataFrame, pd.Series)) for x in X):
+            return True
+        try:
+            arr = np.asarray(X)
+        except ValueError:
+            return True
+        return arr.dtype == object
+    return False
+
+
+def _as_numeric(X, name, token_ids):
+    """Convert to a float array (or int64 for token ids) with a clear error."""
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        X = X.to_numpy()
+    if token_ids:
+        arr = np.asarray(X)
+        if arr.dtype.kind == "u" and arr.size and arr.max() > _MAX_TOKEN_ID:
+            raise ValueError(_huge_id_message(name, arr.max()))
+        if arr.dtype.kind in "iu":
+            return arr.astype(np.int64, copy=False)
+        if arr.dtype.kind == "b" or arr.dtype.kind not in "fO":
+            raise TypeError(
+                f"{name} must contain integer token ids because embedding_dim is "
+                f"set; got dtype {arr.dtype}."
+            )
+        # float input is accepted when every real value is integral (NaN
+        # padding makes padded token arrays float); checked after masking.
+        try:
+            return arr.astype(np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise TypeError(
+                f"{name} must contain integer token ids because embedding_dim is "
+                "set, but it holds values that are not numbers (e.g. strings); "
+                "map symbols to integer ids first."
+            ) from None
+    kind = X.dtype.kind if isinstance(X, np.ndarray) else None
+    if kind in ("c", "U", "S", "M", "m"):  # float64 would drop imaginary parts, parse text, count days
+        raise TypeError(
+            f"{name} must hold real numbers; got an array of dtype {X.dtype}. Convert "
+            "it to a float array first."
+        )
+    try:
+        return np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(
+            f"{name} must be numeric (argument must be a string or a real number); {exc}"
+        ) from exc
+
+
+def _ragged_arrays(X, name, token_ids):
+    """Per-sample 2-D numeric arrays (no copy of float arrays), shapes checked."""
+    arrays = []
+    n_features = None
+    for i, x in enumerate(X):
+        if sp.issparse(x):
+            raise TypeError(f"{name}[{i}] is a sparse matrix; sequences must be dense arrays.")
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f" and not token_ids:
+            a = x  # concatenated (copied) below
+        else:
+            a = _as_numeric(x, f"{name}[{i}]", token_ids)
+        if a.ndim == 1:
+            a = a[:, None]
+        elif a.ndim != 2:
+            raise ValueError(
+                f"{name}[{i}] has shape {a.shape}; each sequence must be (T_i,) or "
+                "(T_i, n_features)."
+            )
+        if n_features is None:
+            n_features = a.shape[1]
+            if n_features == 0:
+                raise ValueError(f"{name}[{i}] has 0 features; at least one is required.")
+        elif a.shape[1] != n_features:
+            hint = channels_first_hint(arrays[0].shape, a.shape, name)
+            raise ValueError(
+                f"{name}[{i}] has {a.shape[1]} features, {name}[0] has {n_features}; "
+                f"all sequences need the same number of features.{hint}"
+            )
+        if a.shape[0] == 0:
+            raise ValueError(
+                f"{name}[{i}] is an empty sequence; every sequence needs at least "
+                "one time step."
+            )
+        arrays.append(a)
+    return arrays
+
+
+def _as_array_if_array_like(X):
+    """Other array-likes (memory maps, wrappers) as plain arrays."""
+    if isinstance(X, (list, tuple, np.ndarray, pd.Series, pd.DataFrame)) or sp.issparse(X):
+        return X
+    return np.asarray(X) if hasattr(X, "__array__") else X
+
+
+def _string_items(X, name):
+    """The strings of ``X`` as a list, or None when ``X`` holds no strings."""
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"{name} is a single string; pass a list of strings, one sequence each "
+            f"(e.g. [{X!r}])."
+        )
+    if isinstance(X, pd.Series):
+        items = X.tolist()
+    elif isinstance(X, np.ndarray):
+        if X.dtype.kind == "U" or (X.dtype == object and X.ndim == 1):
+            if X.ndim != 1:
+                raise ValueError(
+                    f"{name} is a {X.ndim}-D array of strings; pass a 1-D list or array "
+                    "of strings, one sequence each."
+                )
+            items = X.tolist()
+        else:
+            return None
+    elif isinstance(X, (list, tuple)):
+        items = list(X)
+    else:
+        return None
+    is_str = [isinstance(s, str) for s in items]
+    if not any(is_str):
+        return None
+    if not all(is_str):
+        i = is_str.index(False)
+        raise TypeError(
+            f"{name}[{i}] is a {type(items[i]).__name__}, but other entries of {name} "
+            "are strings; pass either strings or numeric sequences, not both."
+        )
+    return items

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["DATA_FORMATS", "check_data_format", "from_multiindex", "to_channels_last"]
+__all__ = ["DATA_FORMATS", "check_data_format", "from_multiindex", "mirror", "warn_if_transposed"]
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -30,79 +30,6 @@ def check_data_format(data_format):
             f"data_format must be 'channels_last' (n_samples, n_timesteps, n_features) "
             f"or 'channels_first' (n_samples, n_channels, n_timesteps); got {data_format!r}."
         )
-
-
-def is_multiindex_frame(X):
-    return isinstance(X, pd.DataFrame) and isinstance(X.index, pd.MultiIndex)
-
-
-def from_multiindex(X, name="X"):
-    """sktime/aeon ``pd-multiindex`` frame -> list of (T_i, n_channels) arrays.
-
-    Rows are indexed by (instance, time), columns are channels; sequences
-    come out one per instance, in the order instances first appear, each
-    sorted by its time index.
-    """
-    if X.index.nlevels != 2:
-        raise ValueError(
-            f"{name} is a DataFrame with a {X.index.nlevels}-level MultiIndex; a "
-            "pd-multiindex panel has exactly two levels (instance, time). Convert it "
-            "with e.g. X.groupby(level=0).apply(lambda g: g.to_numpy()).tolist()."
-        )
-    if not X.index.is_unique:
-        raise ValueError(
-            f"{name} has duplicated (instance, time) index entries; each time point "
-            "of an instance must appear once."
-        )
-    numeric = X.select_dtypes(include=["number", "bool"])
-    if numeric.shape[1] != X.shape[1]:
-        bad = [c for c in X.columns if c not in numeric.columns][:3]
-        raise TypeError(
-            f"{name} has non-numeric columns {bad}; a pd-multiindex panel must hold "
-            "one numeric column per channel (nested 'nested_univ' frames are not "
-            "supported: convert them to 'pd-multiindex' or numpy3D first)."
-        )
-    codes, _ = pd.factorize(X.index.get_level_values(0))
-    time = X.index.get_level_values(1)
-    order = np.lexsort((np.asarray(time.argsort().argsort()), codes))
-    values = X.to_numpy(dtype=np.float64)[order]
-    counts = np.bincount(codes)
-    return np.split(values, np.cumsum(counts)[:-1])
-
-
-def to_channels_last(X, data_format, name="X"):
-    """Return ``(X, layout)``: ``X`` in channels-last form (views where
-    possible, never modified) and the layout outputs should mirror.
-
-    ``layout`` is ``'channels_first'`` only when the input had a channel axis
-    read channels first (a 3-D array or a list of 2-D arrays); univariate and
-    2-D input have none.
-    """
-    check_data_format(data_format)
-    if is_multiindex_frame(X):
-        return from_multiindex(X, name), "channels_last"
-    if data_format == "channels_last":
-        return X, "channels_last"
-    if isinstance(X, pd.Series):
-        X = X.tolist()
-    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object):
-        items = list(X)
-        if not items or np.ndim(items[0]) != 2:
-            return items, "channels_last"
-        out = []
-        for i, x in enumerate(items):
-            a = x.to_numpy() if isinstance(x, pd.DataFrame) else np.asarray(x)
-            if a.ndim != 2:
-                raise ValueError(
-                    f"{name}[{i}] has shape {a.shape}; with data_format='channels_first' "
-                    f"every sequence must be (n_channels, T_i) like {name}[0]."
-                )
-            out.append(a.T)
-        return out, "channels_first"
-    arr = X if isinstance(X, np.ndarray) else np.asarray(X)
-    if arr.ndim == 3:
-        return arr.transpose(0, 2, 1), "channels_first"
-    return X, "channels_last"
 
 
 def warn_if_transposed(n_timesteps, n_features, name="X"):
@@ -143,3 +70,37 @@ def mirror(out, layout):
     if isinstance(out, list):
         return [o.T for o in out]
     return np.ascontiguousarray(out.transpose(0, 2, 1))
+
+
+def from_multiindex(X, name="X"):
+    """sktime/aeon ``pd-multiindex`` frame -> list of (T_i, n_channels) arrays.
+
+    Rows are indexed by (instance, time), columns are channels; sequences
+    come out one per instance, in the order instances first appear, each
+    sorted by its time index.
+    """
+    if X.index.nlevels != 2:
+        raise ValueError(
+            f"{name} is a DataFrame with a {X.index.nlevels}-level MultiIndex; a "
+            "pd-multiindex panel has exactly two levels (instance, time). Convert it "
+            "with e.g. X.groupby(level=0).apply(lambda g: g.to_numpy()).tolist()."
+        )
+    if not X.index.is_unique:
+        raise ValueError(
+            f"{name} has duplicated (instance, time) index entries; each time point "
+            "of an instance must appear once."
+        )
+    numeric = X.select_dtypes(include=["number", "bool"])
+    if numeric.shape[1] != X.shape[1]:
+        bad = [c for c in X.columns if c not in numeric.columns][:3]
+        raise TypeError(
+            f"{name} has non-numeric columns {bad}; a pd-multiindex panel must hold "
+            "one numeric column per channel (nested 'nested_univ' frames are not "
+            "supported: convert them to 'pd-multiindex' or numpy3D first)."
+        )
+    codes, _ = pd.factorize(X.index.get_level_values(0))
+    time = X.index.get_level_values(1)
+    order = np.lexsort((np.asarray(time.argsort().argsort()), codes))
+    values = X.to_numpy(dtype=np.float64)[order]
+    counts = np.bincount(codes)
+    return np.split(values, np.cumsum(counts)[:-1])

@@ -1,6 +1,7 @@
-"""Regression targets (numpy only): quantile levels, the per-output
-standardisation the network trains on, the loss of the best constant
-predictor, and the network's outputs mapped back to the targets' scale.
+"""Regression targets (numpy only): per-step targets aligned with the
+input's real steps, quantile levels, the per-output standardisation the
+network trains on, the loss of the best constant predictor, and the
+network's outputs mapped back to the targets' scale.
 
 Training happens on standardised targets (``(y - centre) / scale`` per
 output: median and IQR, or mean and std; fitted on the first call to
@@ -9,8 +10,9 @@ scale of ``y``; predictions are mapped back with ``out * scale + centre``.
 """
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+import pandas as pd
+
+from .data import _as_numeric, _is_ragged_container, _ragged_arrays, to_channels_last
 
 _IQR_PER_STD = 1.3489795  # interquartile range of the standard normal
 
@@ -123,3 +125,66 @@ def point_values(outputs, quantiles, centre, scale):
     """The point prediction (n_rows, K) on the targets' scale: the output of
     a point loss, the median of the quantile loss."""
     return quantile_values(outputs, quantiles, centre, scale)[..., median_index(quantiles)]
+
+
+def align_step_targets(y, X_seqs, name="y"):
+    """Per-time-step targets aligned with the real steps of ``X_seqs``.
+
+    ``y`` has the same layout as ``X``: a list of (T_i,) or (T_i, n_outputs)
+    arrays for ragged ``X`` (T_i from the first to the last real step of
+    ``X[i]``); an array (n_samples, n_timesteps[, n_outputs]) for array ``X``
+    (n_outputs first for channels-first 3-D ``X``). Targets at skipped
+    (masked or padding) steps are ignored; a NaN or infinite target at a real
+    step is an error. Returns a float32 array (total_steps, n_outputs) and
+    whether ``y`` was 1-D per step.
+    """
+    lengths = X_seqs.lengths
+    if _is_ragged_container(y):
+        ys, _ = to_channels_last(y, X_seqs.data_format, name)
+        if isinstance(ys, pd.Series):
+            ys = ys.tolist()
+        arrays = _ragged_arrays(ys, name, token_ids=False)
+        if len(arrays) != X_seqs.n_samples:
+            raise ValueError(
+                f"{name} has {len(arrays)} sequences but X has {X_seqs.n_samples}."
+            )
+        got = np.array([len(a) for a in arrays])
+        spans = X_seqs.spans()
+        if not np.array_equal(got, spans):
+            i = int(np.flatnonzero(got != spans)[0])
+            raise ValueError(
+                f"{name}[{i}] has {got[i]} steps but X[{i}] has {spans[i]} steps from "
+                "its first to its last real step; per-step targets need one value per "
+                "step there (values at skipped steps are ignored)."
+            )
+        one_d = np.ndim(ys[0]) == 1
+        pos = X_seqs.step_positions()
+        local = pos - np.repeat(pos[X_seqs.offsets[:-1]], lengths)
+        starts = np.concatenate([[0], np.cumsum(got)[:-1]])
+        values = np.concatenate(arrays)[np.repeat(starts, lengths) + local]
+    else:
+        Y = _as_numeric(y, name, token_ids=False)
+        if X_seqs.starts is None:
+            raise ValueError(
+                f"X is a list of sequences, so {name} must be a list of per-step "
+                "target arrays of the same lengths."
+            )
+        one_d = Y.ndim == 2
+        if one_d:
+            Y = Y[:, :, None]
+        elif Y.ndim == 3 and X_seqs.data_format == "channels_first":
+            Y = Y.transpose(0, 2, 1)
+        if Y.ndim != 3 or Y.shape[:2] != (X_seqs.n_samples, X_seqs.n_timesteps):
+            raise ValueError(
+                f"With return_sequences=True, {name} must have shape (n_samples, "
+                f"n_timesteps[, n_outputs]) = ({X_seqs.n_samples}, {X_seqs.n_timesteps}"
+                f"[, n_outputs]) like X; got {np.shape(y)}."
+            )
+        sample = np.repeat(np.arange(X_seqs.n_samples), lengths)
+        values = Y[sample, X_seqs.step_positions()]
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"{name} contains NaN or infinity at real time steps of X (targets at "
+            "skipped steps are ignored, those at real steps must be finite)."
+        )
+    return np.ascontiguousarray(values, dtype=np.float32), one_d

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._compat import NO_AUTO_WRAP, output_config, set_output_config
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
-from .validation import validate_sequences
+from .data import validate_sequences
 
 __all__ = ["_SequenceTransformer"]
 

@@ -4,9 +4,8 @@ decoder's internal ids. numpy and pandas only."""
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
-from .data import Sequences, _is_ragged_container, to_sequences
+from .data import Sequences, _as_array_if_array_like, _is_ragged_container, _string_items, to_sequences
 
 # Internal ids 0..3 are the decoder's special tokens; symbol i of a
 # vocabulary has id N_SPECIAL + i.
@@ -15,39 +14,6 @@ N_SPECIAL = 4
 
 
 # ------------------------------------------------------------------ strings
-def _string_items(X, name):
-    """The strings of ``X`` as a list, or None when ``X`` holds no strings."""
-    if isinstance(X, (str, bytes)):
-        raise TypeError(
-            f"{name} is a single string; pass a list of strings, one sequence each "
-            f"(e.g. [{X!r}])."
-        )
-    if isinstance(X, pd.Series):
-        items = X.tolist()
-    elif isinstance(X, np.ndarray):
-        if X.dtype.kind == "U" or (X.dtype == object and X.ndim == 1):
-            if X.ndim != 1:
-                raise ValueError(
-                    f"{name} is a {X.ndim}-D array of strings; pass a 1-D list or array "
-                    "of strings, one sequence each."
-                )
-            items = X.tolist()
-        else:
-            return None
-    elif isinstance(X, (list, tuple)):
-        items = list(X)
-    else:
-        return None
-    is_str = [isinstance(s, str) for s in items]
-    if not any(is_str):
-        return None
-    if not all(is_str):
-        i = is_str.index(False)
-        raise TypeError(
-            f"{name}[{i}] is a {type(items[i]).__name__}, but other entries of {name} "
-            "are strings; pass either strings or numeric sequences, not both."
-        )
-    return items
 
 
 def _encode_strings(items, name):
@@ -92,13 +58,6 @@ def _lookup(codes, vocabulary):
     keys = _vocabulary_codes(vocabulary)
     pos = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
     return np.where(keys[pos] == codes, pos + N_SPECIAL, UNK).astype(np.int64)
-
-
-def _as_array_if_array_like(X):
-    """Other array-likes (memory maps, wrappers) as plain arrays."""
-    if isinstance(X, (list, tuple, np.ndarray, pd.Series, pd.DataFrame)) or sp.issparse(X):
-        return X
-    return np.asarray(X) if hasattr(X, "__array__") else X
 
 
 def _looks_integer(Y):

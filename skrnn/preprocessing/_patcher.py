@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat import _fit_context, Interval, StrOptions
 from .._sequences.data import Sequences, pad_values, to_sequences
 from .._sequences.layout import DATA_FORMATS
-from .._sequences.validation import validate_sequences
+from .._sequences.data import validate_sequences
 from .._home import public_home
 from .._sequences.transformer import _as_form, _SequenceTransformer
 

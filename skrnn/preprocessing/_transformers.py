@@ -12,7 +12,6 @@ per step, W window length.
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
