@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import warnings
 from numbers import Integral, Real
 from typing import Literal, Optional, Union
 
@@ -18,10 +17,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _engine, _schedules, _seeding, _stopping, _training
+from . import _engine, _schedules, _seeding, _stopping, _training, _warnings
 from . import callbacks as _callbacks
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
+from ._config import ConfigCloneMixin
 from ._data import check_sample_aligned
 from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from ._tasks import Task, subset_targets, token_rows, token_vocabulary
@@ -80,7 +80,7 @@ def _optimizer_class(value):
     return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
 
 
-class BaseRNN(PersistenceMixin, BaseEstimator):
+class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
     """Shared parameters and the fit/predict path of the recurrent estimators.
 
     Subclasses write their full keyword-only ``__init__`` (calling
@@ -103,7 +103,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     nonlinearity: Nonlinearity
     embedding_dim: Optional[int]
     mask_value: Optional[float]
-    data_format: DataFormat
+    data_format: Optional[DataFormat]
     pooling: PoolingKind
     optimizer: OptimizerSpec
     learning_rate_init: float
@@ -139,7 +139,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         "nonlinearity": [StrOptions({"tanh", "relu"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "mask_value": [Real, None],
-        "data_format": [StrOptions({"channels_last", "channels_first"})],
+        "data_format": [StrOptions({"channels_last", "channels_first"}), None],
         "pooling": [StrOptions({"last", "mean", "max", "attention"})],
         "optimizer": [StrOptions({"adam", "sgd", "rmsprop"}), callable],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -169,6 +169,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         n_val = _stopping.validation_size(
             n_samples, self.validation_fraction, len(getattr(self, "classes_", ()))
         )
+        if n_val is None:  # too few samples: trains without a split (warned)
+            return None
         return train_test_split(
             np.arange(n_samples), test_size=n_val, random_state=seed,
             stratify=self._task.stratify(targets, n_val),
@@ -202,12 +204,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                     f"pooling={self.pooling!r} reads every step of the sequence at once."
                 )
         if self.dropout > 0 and self.num_layers == 1:
-            warnings.warn(
+            _warnings.warn(
                 f"dropout={self.dropout} has no effect with num_layers=1: it applies "
                 "between stacked recurrent layers only (as in torch.nn.LSTM). Use "
                 "num_layers >= 2, or dropout=0.0 to silence this warning.",
                 UserWarning,
-                stacklevel=4,
             )
         _schedules.check_schedule(self.lr_schedule, self.lr_schedule_params)
         _callbacks.check_callbacks(self.callbacks)
@@ -229,7 +230,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             sequence_lengths is None and seqs.form != "ragged"
             and getattr(self, "_fitted_with_lengths", False)
         ):
-            warnings.warn(
+            _warnings.warn(
                 f"{type(self).__name__} was fitted with sequence_lengths, but this padded "
                 "X comes without them, so every step that is not mask_value padding is "
                 "read as real. Pass sequence_lengths=... here too; in GridSearchCV or "
@@ -238,7 +239,6 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                 "with .set_fit_request(sequence_lengths=True)"
                 ".set_score_request(sequence_lengths=True) so they reach scoring.",
                 UserWarning,
-                stacklevel=4,
             )
         return seqs
 
@@ -394,7 +394,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         self._optimizer_state = history.optimizer_state
         self.loss_curve_ = (list(self.loss_curve_) if prev else []) + history.loss_curve
         self.lr_curve_ = (list(getattr(self, "lr_curve_", [])) if prev else []) + history.lr_curve
-        validating = self.early_stopping and not incremental
+        validating = self.early_stopping and not incremental and bool(history.validation_scores)
         self.validation_scores_ = (
             (list(self.validation_scores_ or []) if prev else []) + history.validation_scores
             if validating else None
@@ -411,7 +411,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
         stopped = history.converged or history.interrupted or history.stopped_by_callback
         if not incremental and not stopped and not history.at_plateau and self.tol is not None:
-            warnings.warn(
+            _warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
@@ -427,12 +427,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         the estimator, unchanged."""
         target = self
         if self.callbacks:
-            warnings.warn(
+            _warnings.warn(
                 f"{type(self).__name__}.save: the safe model format cannot hold callbacks "
                 "(loading them would run their code); the file stores callbacks=None. "
                 "Use pickle or joblib to keep them.",
                 UserWarning,
-                stacklevel=2,
             )
             target = copy.copy(self)
             target.callbacks = None
@@ -453,7 +452,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             return _engine.resolve_device("auto")
         device = torch.device(self.device)
         if device.type == "cuda" and not torch.cuda.is_available():
-            warnings.warn(
+            _warnings.warn(
                 "This model was set to device='cuda' but CUDA is not available; "
                 "predicting on the CPU.",
                 UserWarning,

@@ -177,7 +177,7 @@ def _no_real_steps(i, mask_value, name, within=""):
     )
 
 
-def _from_array(X, mask_value, sequence_lengths, name, token_ids, layout):
+def _from_array(X, mask_value, sequence_lengths, name, token_ids, layout, guessed=False):
     """Padded array input (already channels last; ``layout`` is the one to
     mirror in outputs)."""
     X = _as_numeric(X, name, token_ids)
@@ -206,7 +206,7 @@ def _from_array(X, mask_value, sequence_lengths, name, token_ids, layout):
             "step and one feature is required."
         )
     if form == "3d" and layout == "channels_last":
-        warn_if_transposed(T, F, name)
+        warn_if_transposed(T, F, name, guessed)
     real = ~_padding_steps(X, mask_value)
     within = ""
     if sequence_lengths is not None:
@@ -286,7 +286,7 @@ def _mask_ragged(values, offsets, mask_value, name):
     return values[keep], new_offsets, positions
 
 
-def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout):
+def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout, guessed=False):
     if isinstance(X, pd.Series):
         X = X.tolist()
     if sequence_lengths is not None:
@@ -299,7 +299,7 @@ def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout):
     arrays = _ragged_arrays(X, name, token_ids)
     lengths = np.fromiter((a.shape[0] for a in arrays), dtype=np.int64, count=len(arrays))
     if layout == "channels_last" and arrays[0].shape[1] > 1:
-        warn_if_transposed(int(lengths.max()), arrays[0].shape[1], name)
+        warn_if_transposed(int(lengths.max()), arrays[0].shape[1], name, guessed)
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     values = np.concatenate(arrays, axis=0)
@@ -313,7 +313,7 @@ def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout):
 
 def to_sequences(
     X, *, mask_value=np.nan, sequence_lengths=None, token_ids=False, name="X",
-    dtype=np.float32, data_format="channels_last",
+    dtype=np.float32, data_format="channels_last", guessed_layout=False,
 ):
     """Validate sequence input and skip its masked steps.
 
@@ -344,7 +344,10 @@ def to_sequences(
         and list items (T_i, n_features). ``'channels_first'``: the aeon /
         sktime layout, (n_samples, n_channels, n_timesteps) and (n_channels,
         T_i). Channels-last input with one step or far more features than
-        steps warns.
+        steps warns, or is an error with ``guessed_layout=True``.
+    guessed_layout : bool, default=False
+        Whether ``'channels_last'`` was assumed because nothing said the
+        layout (see :mod:`skrnn._config`).
 
     Returns
     -------
@@ -362,9 +365,11 @@ def to_sequences(
         raise ValueError(f"{name} is None; expected sequences.")
     X, layout = to_channels_last(X, data_format, name)
     if _is_ragged_container(X):
-        seqs = _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout)
+        seqs = _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout,
+                            guessed_layout)
     else:
-        seqs = _from_array(X, mask_value, sequence_lengths, name, token_ids, layout)
+        seqs = _from_array(X, mask_value, sequence_lengths, name, token_ids, layout,
+                           guessed_layout)
     if not token_ids:
         limit = np.finfo(dtype).max  # values are finite here; the cast must not overflow
         if seqs.values.dtype.itemsize > np.dtype(dtype).itemsize and np.abs(seqs.values).max() > limit:

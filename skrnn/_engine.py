@@ -18,7 +18,6 @@ import importlib
 import math
 import signal
 import threading
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from . import _warnings
 from ._batches import bounded_batches, length_grouped_batches
 from ._modules import step_mask
 from ._schedules import current_lr
@@ -393,13 +393,12 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
             )
         except KeyboardInterrupt:
             history.interrupted = True
-            warnings.warn(
+            _warnings.warn(
                 f"Training interrupted by the user during epoch {history.n_iter + 1}; "
                 f"the model keeps the weights after {history.n_iter} completed epoch(s)"
                 + (" (best validation weights restored)" if stopper.best_state else "")
                 + ".",
                 UserWarning,
-                stacklevel=3,
             )
             break
         scores = scores or {}

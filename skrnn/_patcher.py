@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions
+from ._config import fitted_data_format
 from ._data import Sequences, pad_values, to_sequences
 from ._layout import DATA_FORMATS
 from ._validation import validate_sequences
@@ -49,10 +50,12 @@ class SequencePatcher(_SequenceTransformer):
         becomes a masked or half-missing step); a sequence shorter than
         ``patch_size`` gives one such patch. ``'drop'`` discards them; a
         sequence shorter than ``patch_size`` is then an error.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    data_format : {'channels_last', 'channels_first'} or None, default=None
         Layout of array input and output: ``(n_samples, n_timesteps,
         n_features)`` or the aeon/sktime ``(n_samples, n_channels,
-        n_timesteps)``.
+        n_timesteps)``. None (the default) follows the layout of a skrnn
+        transformer's output, else ``skrnn.set_config(data_format=...)`` /
+        ``skrnn.config_context``, else reads channels last.
 
     Attributes
     ----------
@@ -103,7 +106,7 @@ class SequencePatcher(_SequenceTransformer):
         "patch_size": [Interval(Integral, 1, None, closed="left")],
         "stride": [Interval(Integral, 1, None, closed="left"), None],
         "remainder": [StrOptions({"pad", "drop"})],
-        "data_format": [StrOptions(set(DATA_FORMATS))],
+        "data_format": [StrOptions(set(DATA_FORMATS)), None],
     }
 
     def __init__(
@@ -112,7 +115,7 @@ class SequencePatcher(_SequenceTransformer):
         patch_size: int = 16,
         stride: int | None = None,
         remainder: str = "pad",
-        data_format: str = "channels_last",
+        data_format: str | None = None,
     ) -> None:
         self.patch_size = patch_size
         self.stride = stride
@@ -198,7 +201,7 @@ class SequencePatcher(_SequenceTransformer):
         values = seqs.values[rows].reshape(len(rows), -1)
         # never 2-D; wrapped like the other transformers' output, so a pandas
         # set_output configuration is handled (and reported) the same way
-        return self._wrap_output(self._layout(values, counts, seqs), X)
+        return self._wrap_output(self._layout(values, counts, seqs), X, seqs.data_format)
 
     @staticmethod
     def _layout(values, counts, seqs):
@@ -236,7 +239,7 @@ class SequencePatcher(_SequenceTransformer):
                 f"stride={self.stride}, where steps are repeated or skipped."
             )
         width = self.patch_size * self.n_step_features_
-        seqs = to_sequences(X, dtype=np.float64, data_format=self.data_format)
+        seqs = to_sequences(X, dtype=np.float64, data_format=fitted_data_format(self))
         if seqs.n_features != width:
             raise ValueError(
                 f"X has {seqs.n_features} features per step; patches of this patcher "

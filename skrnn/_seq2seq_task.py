@@ -8,6 +8,7 @@ import torch
 
 from ._batches import SequenceBatches, length_grouped_batches
 from ._compat import reset_feature_names
+from ._config import fitted_data_format
 from ._data import Sequences, _is_ragged_container, to_sequences
 from ._memory import ATTENTION_BYTES, check_batch, recurrent_bytes
 from ._seq2seq_modules import Seq2SeqNet, beam_decode, greedy_decode, teacher_forced_loss
@@ -176,7 +177,7 @@ def read_targets(est, Y, n_samples, *, autoencode_from=None):
         kind = "tokens" if tokens else "continuous"
         raw = to_sequences(
             Y, mask_value=est.mask_value, token_ids=tokens, name="y",
-            data_format=est.data_format,
+            data_format=fitted_data_format(est),
         )
         if tokens and raw.n_features != 1:
             raise ValueError(

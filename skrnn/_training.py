@@ -4,11 +4,10 @@ the stopping rule (:mod:`skrnn._stopping`), the learning-rate schedule
 (:mod:`skrnn.callbacks`); and the warning of a fit that ended at the level
 of a constant predictor."""
 
-import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _engine, _schedules, _stopping
+from . import _engine, _schedules, _stopping, _warnings
 from . import callbacks as _callbacks
 
 
@@ -64,8 +63,7 @@ def warn_if_plateau(est, history, baseline, incremental):
         else "early stopping" if history.converged
         else f"max_iter={est.max_iter} reached"
     )
-    warnings.warn(
+    _warnings.warn(
         _stopping.plateau_message(type(est).__name__, history.final_loss, baseline, how),
         ConvergenceWarning,
-        stacklevel=6,
     )

@@ -9,6 +9,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._compat import reset_feature_names, validate_data
+from ._config import resolve_data_format
 from ._data import _is_ragged_container, to_sequences
 from ._layout import check_data_format, from_multiindex, is_multiindex_frame
 
@@ -27,7 +28,7 @@ def _is_tabular(X):
 
 def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengths=None,
                        token_ids=False, dtype=np.float32, name="X",
-                       data_format="channels_last"):
+                       data_format=None):
     """Validate sequence input for ``estimator`` and return
     :class:`~skrnn._data.Sequences`, keeping sklearn's bookkeeping.
 
@@ -39,6 +40,10 @@ def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengt
     features per step must match the fit. See
     :func:`~skrnn._data.to_sequences` for ``mask_value`` and ``data_format``.
     """
+    # None: the layout skrnn's configuration or the input's producer says
+    # (skrnn._config); guessed channels-last input that looks transposed is
+    # an error there
+    data_format, guessed = resolve_data_format(estimator, X, data_format, reset=reset)
     check_data_format(data_format)
     if is_multiindex_frame(X):
         X = from_multiindex(X, name)
@@ -55,6 +60,7 @@ def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengt
     seqs = to_sequences(
         X, mask_value=mask_value, sequence_lengths=sequence_lengths,
         token_ids=token_ids, dtype=dtype, name=name, data_format=data_format,
+        guessed_layout=guessed,
     )
     if reset:
         estimator._fitted_on_table = tabular

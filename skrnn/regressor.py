@@ -62,15 +62,18 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         in the middle, with the recurrent state carried over it. A step with
         only some features equal to it (e.g. one NaN feature) is an error.
         ``None`` disables masking; ``0.0`` reads Keras-style zero padding.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    data_format : {'channels_last', 'channels_first'} or None, default=None
         Layout of 3-D array and list input: ``(n_samples, n_timesteps,
         n_features)`` / ``(T_i, n_features)`` (Keras), or ``(n_samples,
         n_channels, n_timesteps)`` / ``(n_channels, T_i)``, the layout of aeon
         and sktime (e.g. ``load_classification`` output). 2-D input is
         univariate either way; sktime/aeon ``pd-multiindex`` DataFrames are
         read one sequence per instance. Per-step outputs come back in the
-        input's layout. Channels-last input with ten times more features than
-        steps warns.
+        input's layout. None (the default) follows the layout of a skrnn
+        transformer's output, else ``skrnn.set_config(data_format=...)`` /
+        ``skrnn.config_context``, else reads channels last; channels-last
+        input with ten times more features than steps is then an error that
+        asks for ``data_format``.
     pooling : {'last', 'mean', 'max', 'attention'}, default='last'
         How per-step outputs become one vector per sequence, over real steps
         only (``'last'``: each sequence's own last step, and step 0 of the
@@ -265,7 +268,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         nonlinearity: Nonlinearity = "tanh",
         embedding_dim: Optional[int] = None,
         mask_value: Optional[float] = np.nan,
-        data_format: DataFormat = "channels_last",
+        data_format: Optional[DataFormat] = None,
         pooling: PoolingKind = "last",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 1e-3,

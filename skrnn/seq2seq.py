@@ -78,15 +78,18 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Padding marker of padded array ``X`` (and ``y``): a step whose features
         all equal it is skipped wherever it sits (padding at either end or a
         missing step in the middle). ``None`` disables masking.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    data_format : {'channels_last', 'channels_first'} or None, default=None
         Layout of 3-D array and list input: ``(n_samples, n_timesteps,
         n_features)`` / ``(T_i, n_features)`` (Keras), or ``(n_samples,
         n_channels, n_timesteps)`` / ``(n_channels, T_i)``, the layout of aeon
         and sktime (e.g. ``load_classification`` output). 2-D input is
         univariate either way; sktime/aeon ``pd-multiindex`` DataFrames are
         read one sequence per instance. Per-step outputs come back in the
-        input's layout. Channels-last input with ten times more features than
-        steps warns.
+        input's layout. None (the default) follows the layout of a skrnn
+        transformer's output, else ``skrnn.set_config(data_format=...)`` /
+        ``skrnn.config_context``, else reads channels last; channels-last
+        input with ten times more features than steps is then an error that
+        asks for ``data_format``.
     pooling : {'last', 'mean', 'max', 'attention'}, default='last'
         How the encoder's per-step outputs become the fixed-size representation
         returned by :meth:`transform`, which also initialises the decoder's
@@ -281,7 +284,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         nonlinearity: Nonlinearity = "tanh",
         embedding_dim: Optional[int] = None,
         mask_value: Optional[float] = np.nan,
-        data_format: DataFormat = "channels_last",
+        data_format: Optional[DataFormat] = None,
         pooling: PoolingKind = "last",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 1e-3,
