@@ -18,6 +18,8 @@ from ._vocab import (
     _as_array_if_array_like,
     _codes_to_strings,
     _encode_strings,
+    _encode_words,
+    _word_items,
     _looks_integer,
     _lookup,
     _string_items,
@@ -152,8 +154,15 @@ def read_targets(est, Y, n_samples, *, autoencode_from=None):
                 "output_type='auto'."
             )
         return raw, kind, raw.n_features == 1
-    items = _string_items(Y, "y")
-    if items is not None:
+    words = _word_items(Y, "y")
+    items = None if words is not None else _string_items(Y, "y")
+    if words is not None:
+        if est.output_type == "continuous":
+            raise ValueError(
+                "y holds word tokens but output_type='continuous'; use 'auto' or 'tokens'."
+            )
+        raw, kind = _encode_words(words, "y"), "words"
+    elif items is not None:
         if est.output_type == "continuous":
             raise ValueError(
                 "y holds strings but output_type='continuous'; use 'auto' or 'tokens'."
@@ -279,6 +288,8 @@ def user_outputs(est, outputs):
     symbols = est.output_vocabulary_
     if kind == "tokens":
         return [symbols[o - N_SPECIAL] for o in outputs]
+    if kind == "words":
+        return [symbols[o - N_SPECIAL].tolist() for o in outputs]
     codes = _vocabulary_codes(symbols)
     lengths = np.fromiter(map(len, outputs), dtype=np.int64, count=len(outputs))
     offsets = np.zeros(len(outputs) + 1, dtype=np.int64)
@@ -294,14 +305,18 @@ def encode_inputs(est, X, *, reset, sequence_lengths=None):
     if isinstance(X, (list, tuple)) and len(X) == 0:
         raise ValueError("X is an empty list; at least one sequence is required.")
     X = _as_array_if_array_like(X)
-    items = _string_items(X, "X")
+    words = _word_items(X, "X")
+    items = words if words is not None else _string_items(X, "X")
     if items is not None:
         if sequence_lengths is not None:
             raise ValueError(
-                "sequence_lengths is for padded array input; strings already carry "
-                "their lengths."
+                "sequence_lengths is for padded array input; strings and token lists "
+                "already carry their lengths."
             )
-        raw, kind = _encode_strings(items, "X"), "strings"
+        if words is not None:
+            raw, kind = _encode_words(words, "X"), "words"
+        else:
+            raw, kind = _encode_strings(items, "X"), "strings"
         if reset:
             reset_feature_names(est)
             est._fitted_on_table = False

@@ -209,6 +209,19 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         How to read ``y``: ``'auto'`` reads strings as characters, integer
         sequences as token ids and anything else as float vectors. For
         ``fit(X)`` (autoencoder) the outputs are read like ``X``.
+    learn_from : {'auto', 'y', 'X'}, default='auto'
+        What the decoder learns to write. ``'y'``: the target sequences
+        ``y`` (translation; ``y`` is required). ``'X'``: the input itself, a
+        sequence autoencoder; any ``y`` is ignored, so the labels a
+        ``Pipeline``, ``FeatureUnion`` or ``GridSearchCV`` passes to every
+        step never become targets. ``'auto'``: ``fit(X, y)`` and
+        ``partial_fit`` learn ``y`` (the autoencoder when ``y`` is None);
+        ``fit_transform(X, y)`` -- the call a ``Pipeline`` or
+        ``FeatureUnion`` makes on a transformer step -- ignores ``y`` and
+        trains the autoencoder, since there ``y`` holds a downstream
+        estimator's labels. Use ``'X'`` when something calls ``fit(X, y)``
+        on it with labels (e.g. ``FeatureUnion.fit``), ``'y'`` to learn
+        ``y`` through ``fit_transform``.
 
     Attributes
     ----------
@@ -270,6 +283,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "beam_width": [Interval(Integral, 1, None, closed="left")],
         "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
         "output_type": [StrOptions({"auto", "tokens", "continuous"})],
+        "learn_from": [StrOptions({"auto", "y", "X"})],
     }
     _task = Seq2SeqTask()
 
@@ -312,6 +326,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         beam_width: int = 1,
         max_output_length: Optional[int] = None,
         output_type: Literal["auto", "tokens", "continuous"] = "auto",
+        learn_from: Literal["auto", "y", "X"] = "auto",
     ) -> None:
         store_params(self, locals())
 
@@ -345,7 +360,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             list of ``(T_i,)`` / ``(T_i, n_outputs)`` arrays, or an array
             padded with ``mask_value``, e.g. NaN). A 1-D array gives length-1
             targets. See ``output_type``. None trains a sequence autoencoder
-            (``y = X``).
+            (``y = X``); so does ``learn_from='X'``, which ignores ``y``.
         sample_weight : array-like of shape (n_samples,), default=None
         sequence_lengths : array-like of shape (n_samples,), default=None
             Real lengths of post-padded array ``X``.
@@ -354,7 +369,22 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         -------
         self : Seq2SeqTransformer
         """
-        return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
+        return self._fit(X, self._fit_targets(y), sample_weight, sequence_lengths,
+                         incremental=False)
+
+    def _fit_targets(self, y, *, transforming=False):
+        """The targets a fit learns (None: the autoencoder), per ``learn_from``."""
+        learn_from = getattr(self, "learn_from", "auto")
+        if learn_from == "y":
+            if y is None:
+                raise ValueError(
+                    "learn_from='y' needs target sequences y; got y=None. Pass y, or "
+                    "learn_from='X' (or 'auto') to train a sequence autoencoder."
+                )
+            return y
+        if learn_from == "X" or transforming:
+            return None
+        return y
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None, sequence_lengths=None):
@@ -367,7 +397,8 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         -------
         self : Seq2SeqTransformer
         """
-        return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
+        return self._fit(X, self._fit_targets(y), sample_weight, sequence_lengths,
+                         incremental=True)
 
     # -------------------------------------------------------------- predict
     @with_torch_threads
@@ -440,9 +471,19 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return out.astype(np.float64)
 
     def fit_transform(self, X, y=None, **fit_params):
-        """Fit, then return :meth:`transform` of ``X``; see :meth:`fit`."""
+        """Fit, then return :meth:`transform` of ``X``; see :meth:`fit`.
+
+        With ``learn_from='auto'`` (the default) ``y`` is ignored and the
+        sequence autoencoder is trained: this is the call a ``Pipeline`` or
+        ``FeatureUnion`` makes, passing the labels of a later step as ``y``.
+        """
         sequence_lengths = fit_params.get("sequence_lengths")
-        return self.fit(X, y, **fit_params).transform(X, sequence_lengths=sequence_lengths)
+        self.fit(X, self._fit_targets(y, transforming=True), **fit_params)
+        return self.transform(X, sequence_lengths=sequence_lengths)
+
+    def __setstate__(self, state):
+        # files written before learn_from existed learned y when given
+        super().__setstate__({"learn_from": "auto", **state})
 
     def score(self, X, y, sample_weight=None, sequence_lengths=None):
         """Exact-match accuracy of :meth:`predict` against ``y``.
