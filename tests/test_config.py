@@ -166,3 +166,20 @@ def test_warnings_point_at_the_callers_line():
             or "validation set" in str(w.message)]
     assert len(ours) == 2
     assert all(w.filename == __file__ for w in ours), [(w.filename, w.lineno) for w in ours]
+
+
+def test_basic_motions_as_aeon_gives_it():
+    """The composition of the report: aeon's (n, 6, 100) BasicMotions through
+    a scaler and a classifier told channels first. Untold, the scaler now
+    refuses it (it standardised 100 "features" of 6 steps before); said once,
+    every step reads 6 channels."""
+    datasets = pytest.importorskip("aeon.datasets")
+    X, y = datasets.load_classification("BasicMotions", split="train")
+    X, y = X[::4], y[::4]
+    with pytest.raises(ValueError, match="100 features per step but only 6 steps.*data_format"):
+        make_pipeline(SequenceScaler(),
+                      RNNClassifier(data_format="channels_first", **FAST)).fit(X, y)
+    with skrnn.config_context(data_format="channels_first"):
+        pipe = make_pipeline(SequenceScaler(), RNNClassifier(**FAST)).fit(X, y)
+    assert pipe[0].n_features_in_ == pipe[-1].n_features_in_ == 6
+    assert pipe[0].mean_.shape == (6,)
