@@ -144,8 +144,10 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping; the split holds
         at least 20 samples (and one per class): ``max(ceil(fraction *
-        n_samples), n_classes, 20)``. Fewer than that for training (under 40
-        samples) is an error: a smaller split's curve is noise.
+        n_samples), n_classes, 20)``. With fewer than that left for training
+        (under 40 samples, e.g. a small cross-validation fold) the fit warns
+        and trains on every sample without early stopping: a smaller split's
+        curve is noise.
     early_stopping_monitor : {'loss', 'score'}, default='loss'
         What early stopping watches: the validation loss (smooth even on a few
         dozen samples), or the validation score (accuracy, R^2, exact match; it
