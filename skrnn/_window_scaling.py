@@ -16,6 +16,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import HasMethods, Interval, StrOptions
+from ._config import mark_layout
 from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 
 __all__ = ["WindowScaledRegressor"]
@@ -167,7 +168,9 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         fallback = np.where(np.abs(loc) > 0, np.abs(loc), 1.0)
         scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(loc)), scale, fallback)
         X[:, :, self.column] = (series - loc[:, None]) / scale[:, None]
-        return X, loc, scale
+        # windows are channels last: the wrapped regressor reads them so
+        # whatever skrnn's data_format setting says (skrnn._config)
+        return mark_layout(X, "channels_last"), loc, scale
 
     def _level(self, series):
         if self.method == "mean_abs":

@@ -183,3 +183,19 @@ def test_basic_motions_as_aeon_gives_it():
         pipe = make_pipeline(SequenceScaler(), RNNClassifier(**FAST)).fit(X, y)
     assert pipe[0].n_features_in_ == pipe[-1].n_features_in_ == 6
     assert pipe[0].mean_.shape == (6,)
+
+
+def test_window_scaled_regressor_passes_channels_last_windows():
+    """Short windows of many columns, rescaled per window inside
+    WindowScaledRegressor, reach the wrapped regressor as channels last."""
+    from skrnn.preprocessing import WindowScaledRegressor
+
+    rng = np.random.RandomState(0)
+    table = rng.normal(size=(50, 30)) + 5.0
+    y = table[:, 0].copy()
+    pipe = make_pipeline(TimeSeriesWindower(window=2),
+                         WindowScaledRegressor(RNNRegressor(**FAST)))
+    with skrnn.config_context(data_format="channels_first"):
+        pipe.fit(table, y)
+    assert pipe[-1].regressor_.n_features_in_ == 30
+    assert pipe.predict(table).shape == (50,)
