@@ -7,8 +7,10 @@ sequence of 8 time steps with 8 features (the pixel rows).
 
 A bidirectional LSTM reads the rows top-down and bottom-up; the
 classifier sees the top-down state after the last row and the bottom-up
-state after the first. Fixed stratified 75/25 split; about 0.99 test
-accuracy in some ten seconds of CPU time.
+state after the first. Fixed stratified 75/25 split, 40 epochs: 0.9800 test
+accuracy with ``random_state=0`` on this project's machine, in some ten to
+twenty seconds of CPU time; ``python examples/digits_rows.py --seeds 0 1 2 3
+4`` printed 0.974 +/- 0.010 (0.958-0.987) over five seeds there.
 
 The figure (``examples/output/digits_rows.png``, written when matplotlib is
 installed) shows the training loss per epoch and the confusion matrix on
@@ -17,9 +19,11 @@ epochs instead of 40.
 """
 
 import os
+import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import train_test_split
@@ -60,6 +64,16 @@ def main():
     # Small recurrent nets step through time with tiny matrix products: a
     # second intra-op thread buys little and, on a busy machine, costs a lot.
     torch.set_num_threads(1)
+    if "--seeds" in sys.argv:  # the spread over seeds the README quotes
+        seeds = [int(s) for s in sys.argv[sys.argv.index("--seeds") + 1:]]
+        accs = [run(seed, plot_path=None) for seed in seeds]
+        print(f"random_state {seeds[0]}-{seeds[-1]}: {np.mean(accs):.3f} +/- {np.std(accs):.3f} "
+              f"({min(accs):.3f}-{max(accs):.3f})")
+        return
+    run(0, plot_path=OUTPUT / "digits_rows.png")
+
+
+def run(seed, plot_path):
     X, y = load_digits(return_X_y=True)
     X = X.reshape(-1, 8, 8) / 16.0  # (n_samples, 8 rows = steps, 8 pixels = features)
     X_train, X_test, y_train, y_test = train_test_split(
@@ -68,7 +82,7 @@ def main():
     clf = RNNClassifier(
         cell="lstm", hidden_size=64, bidirectional=True, pooling="max", batch_size=64,
         learning_rate_init=3e-3, lr_schedule="constant", max_iter=20 if FAST else 40,
-        tol=None, random_state=0,  # tol=None: a fixed budget of epochs
+        tol=None, random_state=seed,  # tol=None: a fixed budget of epochs
     )
     start = time.perf_counter()
     clf.fit(X_train, y_train)
@@ -77,8 +91,10 @@ def main():
     print(f"digits as sequences (8 steps x 8 features): {len(X_train)} train / {len(X_test)} test")
     print(f"RNNClassifier(cell='lstm', hidden_size=64, bidirectional=True, pooling='max', "
           f"batch_size=64, learning_rate_init=3e-3, lr_schedule='constant'): {clf.n_iter_} epochs in {elapsed:.1f} s")
-    print(f"test accuracy: {acc:.4f}")
-    plot(clf, y_test, clf.predict(X_test), OUTPUT / "digits_rows.png")
+    print(f"random_state={seed}: test accuracy: {acc:.4f}")
+    if plot_path is not None:
+        plot(clf, y_test, clf.predict(X_test), plot_path)
+    return acc
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """skrnn: recurrent neural networks as scikit-learn estimators."""
 
+from ._sequences.config import config_context, get_config, set_config
 from .classifier import RNNClassifier
 from .preprocessing import SequencePadder, SequencePatcher, SequenceScaler, TimeSeriesWindower
 from .persistence import load
@@ -16,5 +17,8 @@ __all__ = [
     "SequencePatcher",
     "SequenceScaler",
     "TimeSeriesWindower",
+    "config_context",
+    "get_config",
     "load",
+    "set_config",
 ]

@@ -13,7 +13,6 @@ are set by estimator code only: this module and the estimator classes.
 from __future__ import annotations
 
 import copy
-import warnings
 
 import numpy as np
 import torch
@@ -23,6 +22,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from . import _warnings
+from ._sequences.config import ConfigCloneMixin
 from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from ._nn import seeding as _seeding
 from ._nn.losses import weighted_loss
@@ -87,7 +88,7 @@ def _optimizer_class(value):
     return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
 
 
-class BaseRNN(PersistenceMixin, BaseEstimator):
+class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
     """Shared parameters and the fit/predict path of the recurrent estimators.
 
     Subclasses write their full keyword-only ``__init__`` (calling
@@ -119,6 +120,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         n_val = _stopping.validation_size(
             n_samples, self.validation_fraction, len(getattr(self, "classes_", ()))
         )
+        if n_val is None:  # too few samples: trains without a split (warned)
+            return None
         return train_test_split(
             np.arange(n_samples), test_size=n_val, random_state=seed,
             stratify=self._stratify(targets, n_val),
@@ -152,12 +155,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                     f"pooling={self.pooling!r} reads every step of the sequence at once."
                 )
         if self.dropout > 0 and self.num_layers == 1:
-            warnings.warn(
+            _warnings.warn(
                 f"dropout={self.dropout} has no effect with num_layers=1: it applies "
                 "between stacked recurrent layers only (as in torch.nn.LSTM). Use "
                 "num_layers >= 2, or dropout=0.0 to silence this warning.",
                 UserWarning,
-                stacklevel=4,
             )
         _schedules.check_schedule(self.lr_schedule, self.lr_schedule_params)
         _callbacks.check_callbacks(self.callbacks)
@@ -179,7 +181,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             sequence_lengths is None and seqs.form != "ragged"
             and getattr(self, "_fitted_with_lengths", False)
         ):
-            warnings.warn(
+            _warnings.warn(
                 f"{type(self).__name__} was fitted with sequence_lengths, but this padded "
                 "X comes without them, so every step that is not mask_value padding is "
                 "read as real. Pass sequence_lengths=... here too; in GridSearchCV or "
@@ -188,7 +190,6 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
                 "with .set_fit_request(sequence_lengths=True)"
                 ".set_score_request(sequence_lengths=True) so they reach scoring.",
                 UserWarning,
-                stacklevel=4,
             )
         return seqs
 
@@ -358,10 +359,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             else "early stopping" if history.converged
             else f"max_iter={self.max_iter} reached"
         )
-        warnings.warn(
+        _warnings.warn(
             _stopping.plateau_message(type(self).__name__, history.final_loss, baseline, how),
             ConvergenceWarning,
-            stacklevel=5,
         )
 
     def _build_network(self):
@@ -453,7 +453,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         self._optimizer_state = history.optimizer_state
         self.loss_curve_ = (list(self.loss_curve_) if prev else []) + history.loss_curve
         self.lr_curve_ = (list(getattr(self, "lr_curve_", [])) if prev else []) + history.lr_curve
-        validating = self.early_stopping and not incremental
+        validating = self.early_stopping and not incremental and bool(history.validation_scores)
         self.validation_scores_ = (
             (list(self.validation_scores_ or []) if prev else []) + history.validation_scores
             if validating else None
@@ -470,7 +470,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         )
         stopped = history.converged or history.interrupted or history.stopped_by_callback
         if not incremental and not stopped and not history.at_plateau and self.tol is not None:
-            warnings.warn(
+            _warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
@@ -486,12 +486,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
         the estimator, unchanged."""
         target = self
         if self.callbacks:
-            warnings.warn(
+            _warnings.warn(
                 f"{type(self).__name__}.save: the safe model format cannot hold callbacks "
                 "(loading them would run their code); the file stores callbacks=None. "
                 "Use pickle or joblib to keep them.",
                 UserWarning,
-                stacklevel=2,
             )
             target = copy.copy(self)
             target.callbacks = None
@@ -512,7 +511,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             return _setup.resolve_device("auto")
         device = torch.device(self.device)
         if device.type == "cuda" and not torch.cuda.is_available():
-            warnings.warn(
+            _warnings.warn(
                 "This model was set to device='cuda' but CUDA is not available; "
                 "predicting on the CPU.",
                 UserWarning,

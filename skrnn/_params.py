@@ -43,7 +43,7 @@ SHARED_CONSTRAINTS = {
     "nonlinearity": [StrOptions({"tanh", "relu"})],
     "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
     "mask_value": [Real, None],
-    "data_format": [StrOptions({"channels_last", "channels_first"})],
+    "data_format": [StrOptions({"channels_last", "channels_first"}), None],
     "pooling": [StrOptions({"last", "mean", "max", "attention"})],
     "optimizer": [StrOptions({"adam", "sgd", "rmsprop"}), callable],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],

@@ -65,15 +65,18 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         in the middle, with the recurrent state carried over it. A step with
         only some features equal to it (e.g. one NaN feature) is an error.
         ``None`` disables masking; ``0.0`` reads Keras-style zero padding.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    data_format : {'channels_last', 'channels_first'} or None, default=None
         Layout of 3-D array and list input: ``(n_samples, n_timesteps,
         n_features)`` / ``(T_i, n_features)`` (Keras), or ``(n_samples,
         n_channels, n_timesteps)`` / ``(n_channels, T_i)``, the layout of aeon
         and sktime (e.g. ``load_classification`` output). 2-D input is
         univariate either way; sktime/aeon ``pd-multiindex`` DataFrames are
         read one sequence per instance. Per-step outputs come back in the
-        input's layout. Channels-last input with ten times more features than
-        steps warns.
+        input's layout. None (the default) follows the layout of a skrnn
+        transformer's output, else ``skrnn.set_config(data_format=...)`` /
+        ``skrnn.config_context``, else reads channels last; channels-last
+        input with ten times more features than steps is then an error that
+        asks for ``data_format``.
     pooling : {'max', 'last', 'mean', 'attention'}, default='max'
         How per-step outputs become one vector per sequence, over real steps
         only. ``'max'`` (the default) takes each feature's maximum over the
@@ -134,8 +137,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping; the split holds
         at least 20 samples (and one per class): ``max(ceil(fraction *
-        n_samples), n_classes, 20)``. Fewer than that for training (under 40
-        samples) is an error: a smaller split's curve is noise.
+        n_samples), n_classes, 20)``. With fewer than that left for training
+        (under 40 samples, e.g. a small cross-validation fold) the fit warns
+        and trains on every sample without early stopping: a smaller split's
+        curve is noise.
     early_stopping_monitor : {'loss', 'score'}, default='loss'
         What early stopping watches: the validation loss (smooth even on a few
         dozen samples), or the validation score (accuracy, R^2, exact match; it
@@ -235,7 +240,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         nonlinearity: Nonlinearity = "tanh",
         embedding_dim: Optional[int] = None,
         mask_value: Optional[float] = np.nan,
-        data_format: DataFormat = "channels_last",
+        data_format: Optional[DataFormat] = None,
         pooling: PoolingKind = "max",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 3e-3,
@@ -323,7 +328,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         """
         check_is_fitted(self, "module_")
         out, _ = self._forward(X, sequence_lengths, transform=lambda z: torch.softmax(z, -1))
-        return out.astype(np.float64)
+        # softmax sums to 1 in float32 only (within ~1e-7); normalise after
+        # the cast so rows sum to 1 in float64, as log_loss checks
+        out = out.astype(np.float64)
+        return out / out.sum(axis=1, keepdims=True)
 
     def predict(self, X, sequence_lengths=None):
         """Predicted class labels.

@@ -30,9 +30,19 @@ Output (name ``output``):
   NaN past each length, on the targets' own scale (the internal target
   scaling undone); the median for ``loss='quantile'``.
 
+**Whole pipelines.** A fitted ``Pipeline`` of skrnn sequence transformers
+(``SequenceScaler``, ``SequencePatcher``, ``SequencePadder``) ending in an
+``RNNClassifier`` or ``RNNRegressor`` exports as one model that takes the
+pipeline's raw input: scaling, patching and padder truncation run inside
+the graph, with the lengths of the raw sequences. When the pipeline reads
+channels first (aeon's layout), ``x`` is (N, C, L), transposed in the
+graph. Outputs equal ``pipeline.predict_proba`` / ``predict`` within float32
+tolerance. Any other step is an error that names it.
+
 The class labels and the input contract are written next to the model: in
 the ONNX file's ``metadata_props`` and in the TorchScript archive's extra file
-``skrnn.json`` (keys ``classes``, ``n_features``, ``token_ids``, ``output``).
+``skrnn.json`` (keys ``classes``, ``n_features``, ``token_ids``, ``output``;
+for a pipeline also ``data_format`` and ``steps``).
 
 Why not ``torch.export`` / the dynamo-based ONNX exporter: they decompose
 ``nn.LSTM``/``nn.GRU``/``nn.RNN`` into a loop over time steps and bake the
@@ -146,8 +156,12 @@ def export_torchscript(estimator, path):
 
     Parameters
     ----------
-    estimator : RNNClassifier or RNNRegressor
-        A fitted estimator.
+    estimator : RNNClassifier, RNNRegressor or Pipeline
+        A fitted estimator, or a fitted ``Pipeline`` of skrnn sequence
+        transformers (``SequenceScaler``, ``SequencePatcher``,
+        ``SequencePadder``) ending in one: the transformers and the
+        channels-first layout are folded into the exported graph (see the
+        module docstring).
     path : str or path-like
         Where to write the archive (``.pt``).
 
@@ -175,7 +189,7 @@ def export_torchscript(estimator, path):
     >>> served(x, lengths).shape
     torch.Size([2, 2])
     """
-    model, example, meta = _serving_net(estimator)
+    model, example, meta = _serving(estimator)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's deprecation and shape-check notes
         traced = torch.jit.trace(model, example, check_trace=False)
@@ -188,8 +202,12 @@ def export_onnx(estimator, path, *, opset_version=17):
 
     Parameters
     ----------
-    estimator : RNNClassifier or RNNRegressor
-        A fitted estimator.
+    estimator : RNNClassifier, RNNRegressor or Pipeline
+        A fitted estimator, or a fitted ``Pipeline`` of skrnn sequence
+        transformers (``SequenceScaler``, ``SequencePatcher``,
+        ``SequencePadder``) ending in one: the transformers and the
+        channels-first layout are folded into the exported graph (see the
+        module docstring).
     path : str or path-like
         Where to write the model (``.onnx``).
     opset_version : int, default=17
@@ -209,10 +227,11 @@ def export_onnx(estimator, path, *, opset_version=17):
         proba = sess.run(None, {"x": x.astype(np.float32), "lengths": lengths})[0]
         classes = json.loads(sess.get_modelmeta().custom_metadata_map["classes"])
     """
-    model, example, meta = _serving_net(estimator)
+    model, example, meta = _serving(estimator)
     per_step = meta["output"] == "per_step"
+    length_axis = 2 if meta.get("data_format") == "channels_first" else 1  # (N, C, L)
     dynamic_axes = {
-        "x": {0: "batch", 1: "length"},
+        "x": {0: "batch", length_axis: "length"},
         "lengths": {0: "batch"},
         "output": {0: "batch", 1: "length"} if per_step else {0: "batch"},
     }
@@ -224,6 +243,17 @@ def export_onnx(estimator, path, *, opset_version=17):
         )
     _write_onnx_metadata(path, meta)
     return meta
+
+
+def _serving(estimator):
+    """The serving network of an estimator or of a whole pipeline."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        from ._export_pipeline import pipeline_serving_net
+
+        return pipeline_serving_net(estimator, _serving_net)
+    return _serving_net(estimator)
 
 
 def _write_onnx_metadata(path, meta):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["save_attention_heatmap"]
+__all__ = ["save_attention_heatmap", "save_permutation_importance_plot"]
 
 
 def save_attention_heatmap(weights, path, *, input_labels=None, output_labels=None,
@@ -59,6 +59,64 @@ def save_attention_heatmap(weights, path, *, input_labels=None, output_labels=No
     if title:
         ax.set_title(title)
     fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    return path
+
+
+def save_permutation_importance_plot(result, path, *, labels=None, title=None, dpi=120):
+    """Save the result of :func:`skrnn.inspection.permutation_importance` as
+    a box plot PNG, one box per channel or segment (needs matplotlib).
+
+    Parameters
+    ----------
+    result : Bunch
+        What ``permutation_importance`` returned (its ``importances``, of
+        shape (n_groups, n_repeats), are plotted).
+    path : str or path-like
+        Where to write the image.
+    labels : sequence of str, default=None
+        Names of the channels or segments; default ``'0'``, ``'1'``, ...
+    title : str, default=None
+    dpi : int, default=120
+
+    Returns
+    -------
+    path : str or path-like
+        The path written.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "save_permutation_importance_plot needs matplotlib; install it with "
+            "`pip install matplotlib`."
+        ) from exc
+    imp = np.asarray(getattr(result, "importances", None) if not isinstance(result, np.ndarray)
+                     else result, dtype=float)
+    if imp.ndim != 2:
+        raise ValueError(
+            "result must be what skrnn.inspection.permutation_importance returns "
+            f"(importances of shape (n_groups, n_repeats)); got shape {imp.shape}."
+        )
+    n = imp.shape[0]
+    labels = [str(i) for i in range(n)] if labels is None else [str(v) for v in labels]
+    if len(labels) != n:
+        raise ValueError(f"labels has {len(labels)} entries but the result has {n} groups.")
+    fig = Figure(figsize=(6.0, max(2.5, 0.4 * n + 1.2)))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    try:
+        ax.boxplot(imp.T, orientation="horizontal")
+    except TypeError:  # matplotlib < 3.10
+        ax.boxplot(imp.T, vert=False)
+    ax.set_yticks(range(1, n + 1), labels)
+    ax.invert_yaxis()  # the first channel or segment on top
+    ax.axvline(0.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel("drop in score when shuffled")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     return path

@@ -64,15 +64,18 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         in the middle, with the recurrent state carried over it. A step with
         only some features equal to it (e.g. one NaN feature) is an error.
         ``None`` disables masking; ``0.0`` reads Keras-style zero padding.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    data_format : {'channels_last', 'channels_first'} or None, default=None
         Layout of 3-D array and list input: ``(n_samples, n_timesteps,
         n_features)`` / ``(T_i, n_features)`` (Keras), or ``(n_samples,
         n_channels, n_timesteps)`` / ``(n_channels, T_i)``, the layout of aeon
         and sktime (e.g. ``load_classification`` output). 2-D input is
         univariate either way; sktime/aeon ``pd-multiindex`` DataFrames are
         read one sequence per instance. Per-step outputs come back in the
-        input's layout. Channels-last input with ten times more features than
-        steps warns.
+        input's layout. None (the default) follows the layout of a skrnn
+        transformer's output, else ``skrnn.set_config(data_format=...)`` /
+        ``skrnn.config_context``, else reads channels last; channels-last
+        input with ten times more features than steps is then an error that
+        asks for ``data_format``.
     pooling : {'last', 'mean', 'max', 'attention'}, default='last'
         How per-step outputs become one vector per sequence, over real steps
         only (``'last'``: each sequence's own last step, and step 0 of the
@@ -127,8 +130,10 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping; the split holds
         at least 20 samples (and one per class): ``max(ceil(fraction *
-        n_samples), n_classes, 20)``. Fewer than that for training (under 40
-        samples) is an error: a smaller split's curve is noise.
+        n_samples), n_classes, 20)``. With fewer than that left for training
+        (under 40 samples, e.g. a small cross-validation fold) the fit warns
+        and trains on every sample without early stopping: a smaller split's
+        curve is noise.
     early_stopping_monitor : {'loss', 'score'}, default='loss'
         What early stopping watches: the validation loss (smooth even on a few
         dozen samples), or the validation score (accuracy, R^2, exact match; it
@@ -265,7 +270,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         nonlinearity: Nonlinearity = "tanh",
         embedding_dim: Optional[int] = None,
         mask_value: Optional[float] = np.nan,
-        data_format: DataFormat = "channels_last",
+        data_format: Optional[DataFormat] = None,
         pooling: PoolingKind = "last",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 1e-3,

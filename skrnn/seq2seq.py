@@ -13,6 +13,7 @@ from numbers import Integral, Real
 from typing import Literal, Optional
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.metrics import r2_score
@@ -35,11 +36,14 @@ from ._base import (
 from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
 from ._nn.seq2seq import Seq2SeqNet, teacher_forced_loss
 from ._sequences.data import Sequences
+from ._sequences.config import fitted_data_format
+from ._sequences.data import _as_array_if_array_like
 from ._sequences.vocab import (
     N_SPECIAL,
     UNK,
-    _as_array_if_array_like,
     _encode_strings,
+    _encode_words,
+    _word_items,
     _lookup,
     _string_items,
     _vocabulary,
@@ -92,15 +96,18 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Padding marker of padded array ``X`` (and ``y``): a step whose features
         all equal it is skipped wherever it sits (padding at either end or a
         missing step in the middle). ``None`` disables masking.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    data_format : {'channels_last', 'channels_first'} or None, default=None
         Layout of 3-D array and list input: ``(n_samples, n_timesteps,
         n_features)`` / ``(T_i, n_features)`` (Keras), or ``(n_samples,
         n_channels, n_timesteps)`` / ``(n_channels, T_i)``, the layout of aeon
         and sktime (e.g. ``load_classification`` output). 2-D input is
         univariate either way; sktime/aeon ``pd-multiindex`` DataFrames are
         read one sequence per instance. Per-step outputs come back in the
-        input's layout. Channels-last input with ten times more features than
-        steps warns.
+        input's layout. None (the default) follows the layout of a skrnn
+        transformer's output, else ``skrnn.set_config(data_format=...)`` /
+        ``skrnn.config_context``, else reads channels last; channels-last
+        input with ten times more features than steps is then an error that
+        asks for ``data_format``.
     pooling : {'last', 'mean', 'max', 'attention'}, default='last'
         How the encoder's per-step outputs become the fixed-size representation
         returned by :meth:`transform`, which also initialises the decoder's
@@ -155,8 +162,10 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping; the split holds
         at least 20 samples (and one per class): ``max(ceil(fraction *
-        n_samples), n_classes, 20)``. Fewer than that for training (under 40
-        samples) is an error: a smaller split's curve is noise.
+        n_samples), n_classes, 20)``. With fewer than that left for training
+        (under 40 samples, e.g. a small cross-validation fold) the fit warns
+        and trains on every sample without early stopping: a smaller split's
+        curve is noise.
     early_stopping_monitor : {'loss', 'score'}, default='loss'
         What early stopping watches: the validation loss (smooth even on a few
         dozen samples), or the validation score (accuracy, R^2, exact match; it
@@ -220,6 +229,19 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         How to read ``y``: ``'auto'`` reads strings as characters, integer
         sequences as token ids and anything else as float vectors. For
         ``fit(X)`` (autoencoder) the outputs are read like ``X``.
+    learn_from : {'auto', 'y', 'X'}, default='auto'
+        What the decoder learns to write. ``'y'``: the target sequences
+        ``y`` (translation; ``y`` is required). ``'X'``: the input itself, a
+        sequence autoencoder; any ``y`` is ignored, so the labels a
+        ``Pipeline``, ``FeatureUnion`` or ``GridSearchCV`` passes to every
+        step never become targets. ``'auto'``: ``fit(X, y)`` and
+        ``partial_fit`` learn ``y`` (the autoencoder when ``y`` is None);
+        ``fit_transform(X, y)`` -- the call a ``Pipeline`` or
+        ``FeatureUnion`` makes on a transformer step -- ignores ``y`` and
+        trains the autoencoder, since there ``y`` holds a downstream
+        estimator's labels. Use ``'X'`` when something calls ``fit(X, y)``
+        on it with labels (e.g. ``FeatureUnion.fit``), ``'y'`` to learn
+        ``y`` through ``fit_transform``.
 
     Attributes
     ----------
@@ -281,6 +303,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "beam_width": [Interval(Integral, 1, None, closed="left")],
         "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
         "output_type": [StrOptions({"auto", "tokens", "continuous"})],
+        "learn_from": [StrOptions({"auto", "y", "X"})],
     }
     def __init__(
         self,
@@ -293,7 +316,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         nonlinearity: Nonlinearity = "tanh",
         embedding_dim: Optional[int] = None,
         mask_value: Optional[float] = np.nan,
-        data_format: DataFormat = "channels_last",
+        data_format: Optional[DataFormat] = None,
         pooling: PoolingKind = "last",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 1e-3,
@@ -321,6 +344,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         beam_width: int = 1,
         max_output_length: Optional[int] = None,
         output_type: Literal["auto", "tokens", "continuous"] = "auto",
+        learn_from: Literal["auto", "y", "X"] = "auto",
     ) -> None:
         store_params(self, locals())
 
@@ -332,14 +356,19 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if isinstance(X, (list, tuple)) and len(X) == 0:
             raise ValueError("X is an empty list; at least one sequence is required.")
         X = _as_array_if_array_like(X)
-        items = _string_items(X, "X")
+        words = _word_items(X, "X") if _may_hold_text(X) else None
+        items = words if words is not None else (
+            _string_items(X, "X") if _may_hold_text(X) else None)
         if items is not None:
             if sequence_lengths is not None:
                 raise ValueError(
-                    "sequence_lengths is for padded array input; strings already carry "
-                    "their lengths."
+                    "sequence_lengths is for padded array input; strings and token lists "
+                    "already carry their lengths."
                 )
-            raw, kind = _encode_strings(items, "X"), "strings"
+            if words is not None:
+                raw, kind = _encode_words(words, "X"), "words"
+            else:
+                raw, kind = _encode_strings(items, "X"), "strings"
             if reset:
                 reset_feature_names(self)
                 self._fitted_on_table = False
@@ -393,7 +422,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             list of ``(T_i,)`` / ``(T_i, n_outputs)`` arrays, or an array
             padded with ``mask_value``, e.g. NaN). A 1-D array gives length-1
             targets. See ``output_type``. None trains a sequence autoencoder
-            (``y = X``).
+            (``y = X``); so does ``learn_from='X'``, which ignores ``y``.
         sample_weight : array-like of shape (n_samples,), default=None
         sequence_lengths : array-like of shape (n_samples,), default=None
             Real lengths of post-padded array ``X``.
@@ -402,7 +431,22 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         -------
         self : Seq2SeqTransformer
         """
-        return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
+        return self._fit(X, self._fit_targets(y), sample_weight, sequence_lengths,
+                         incremental=False)
+
+    def _fit_targets(self, y, *, transforming=False):
+        """The targets a fit learns (None: the autoencoder), per ``learn_from``."""
+        learn_from = getattr(self, "learn_from", "auto")
+        if learn_from == "y":
+            if y is None:
+                raise ValueError(
+                    "learn_from='y' needs target sequences y; got y=None. Pass y, or "
+                    "learn_from='X' (or 'auto') to train a sequence autoencoder."
+                )
+            return y
+        if learn_from == "X" or transforming:
+            return None
+        return y
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None, sequence_lengths=None):
@@ -415,7 +459,8 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         -------
         self : Seq2SeqTransformer
         """
-        return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
+        return self._fit(X, self._fit_targets(y), sample_weight, sequence_lengths,
+                         incremental=True)
 
     # -------------------------------------------------------------- predict
     def _predict_internal(self, X, sequence_lengths, return_attention):
@@ -488,9 +533,19 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return out.astype(np.float64)
 
     def fit_transform(self, X, y=None, **fit_params):
-        """Fit, then return :meth:`transform` of ``X``; see :meth:`fit`."""
+        """Fit, then return :meth:`transform` of ``X``; see :meth:`fit`.
+
+        With ``learn_from='auto'`` (the default) ``y`` is ignored and the
+        sequence autoencoder is trained: this is the call a ``Pipeline`` or
+        ``FeatureUnion`` makes, passing the labels of a later step as ``y``.
+        """
         sequence_lengths = fit_params.get("sequence_lengths")
-        return self.fit(X, y, **fit_params).transform(X, sequence_lengths=sequence_lengths)
+        self.fit(X, self._fit_targets(y, transforming=True), **fit_params)
+        return self.transform(X, sequence_lengths=sequence_lengths)
+
+    def __setstate__(self, state):
+        # files written before learn_from existed learned y when given
+        super().__setstate__({"learn_from": "auto", **state})
 
     def score(self, X, y, sample_weight=None, sequence_lengths=None):
         """Exact-match accuracy of :meth:`predict` against ``y``.
@@ -539,7 +594,8 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         itself (``autoencode_from``: fit without y)."""
         if autoencode_from is None:
             return read_targets(Y, n_samples, output_type=self.output_type,
-                                mask_value=self.mask_value, data_format=self.data_format)
+                                mask_value=self.mask_value,
+                                data_format=fitted_data_format(self))
         raw, kind = autoencode_from, self.input_type_
         expected = "continuous" if kind == "continuous" else "tokens"
         if self.output_type not in ("auto", expected):
@@ -671,3 +727,17 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         tags.target_tags.required = False
         return tags
 
+
+def _may_hold_text(X):
+    """Whether ``X`` may hold strings or token lists (checked by the text
+    readers), rather than numbers (read by the shared sequence reader)."""
+    if isinstance(X, (str, bytes)):
+        return True
+    if isinstance(X, np.ndarray):
+        return X.dtype.kind in "USO"
+    if isinstance(X, pd.Series):
+        return X.dtype == object
+    if isinstance(X, (list, tuple)):
+        return any(isinstance(x, (str, bytes, list, tuple)) or (
+            isinstance(x, np.ndarray) and x.dtype.kind in "USO") for x in X)
+    return False

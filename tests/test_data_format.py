@@ -1,6 +1,7 @@
 """data_format: aeon/sktime channels-first arrays, lists of (C, T_i) arrays
 and pd-multiindex frames read as their users pass them; channels-last input
-that looks transposed warns; outputs mirror the input layout."""
+that looks transposed, with nothing saying its layout, is an error; outputs
+mirror the input layout."""
 
 import warnings
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import skrnn
 from skrnn import RNNClassifier, SequenceScaler
 from skrnn._sequences.data import pad_values, to_sequences
 from skrnn._sequences.targets import align_step_targets
@@ -61,20 +63,27 @@ def test_univariate_n_1_T(motions):
     X = motions[0][:, :1, :]  # (n, 1, T)
     seqs = to_sequences(X, data_format="channels_first")
     assert seqs.n_features == 1 and np.all(seqs.lengths == 100)
-    with pytest.warns(UserWarning, match="single time step.*data_format='channels_first'"):
-        wrong = to_sequences(X)
+    with pytest.raises(ValueError, match="single time step.*data_format='channels_first'"):
+        SequenceScaler().fit(X)
+    wrong = to_sequences(X)  # said to be channels last: read as told
     assert wrong.n_features == 100 and np.all(wrong.lengths == 1)
 
 
-def test_transposed_looking_channels_last_input_warns():
-    with pytest.warns(UserWarning, match=r"40 features per step but only 3 steps.*data_format"):
-        to_sequences(np.zeros((5, 3, 40)))
+def test_transposed_looking_input_is_an_error_unless_said():
+    for est in (SequenceScaler(), RNNClassifier(**FAST)):
+        with pytest.raises(ValueError, match=r"40 features per step but only 3 steps.*data_format"):
+            est.fit(np.zeros((5, 3, 40)), [0, 1, 0, 1, 0])
+    # said channels last (parameter or setting): read as told, no warning
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        to_sequences(np.zeros((5, 20, 8)))  # plausible channels-last: no warning
-        to_sequences(np.zeros((5, 20, 100)))  # adding problem T=1000 patched by 50
-        to_sequences(np.zeros((5, 40, 3)), data_format="channels_first")
-        to_sequences(np.zeros((5, 40)))  # 2-D univariate has no channel axis
+        SequenceScaler(data_format="channels_last").fit(np.zeros((5, 3, 40)))
+        with skrnn.config_context(data_format="channels_last"):
+            SequenceScaler().fit(np.zeros((5, 3, 40)))
+        to_sequences(np.zeros((5, 3, 40)))
+        SequenceScaler().fit(np.zeros((5, 20, 8)))  # plausible channels-last
+        SequenceScaler().fit(np.zeros((5, 20, 100)))  # adding problem T=1000 patched by 50
+        SequenceScaler(data_format="channels_first").fit(np.zeros((5, 40, 3)))
+        SequenceScaler().fit(np.zeros((5, 40)))  # 2-D univariate has no channel axis
 
 
 def test_estimator_on_channels_first_equals_channels_last(motions):
@@ -164,10 +173,10 @@ def test_short_windows_of_a_few_features_do_not_warn():
     # legitimate channels-last input
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        to_sequences(np.zeros((5, 1, 3)))
-        to_sequences([np.zeros((1, 4))] * 3)
-    with pytest.warns(UserWarning, match="single time step of 24 features"):
-        to_sequences(np.zeros((5, 1, 24)))  # ItalyPowerDemand's (n, 1, 24)
+        SequenceScaler().fit(np.zeros((5, 1, 3)))
+        SequenceScaler().fit([np.zeros((1, 4))] * 3)
+    with pytest.raises(ValueError, match="single time step of 24 features"):
+        SequenceScaler().fit(np.zeros((5, 1, 24)))  # ItalyPowerDemand's (n, 1, 24)
 
 
 # ------------------------------------------------- the data_format parameter
@@ -176,7 +185,7 @@ def test_every_sequence_reader_takes_data_format():
 
     for cls in (RNNClassifier, RNNRegressor, Seq2SeqTransformer, SequencePadder,
                 SequenceScaler, SequencePatcher):
-        assert cls().get_params()["data_format"] == "channels_last", cls
+        assert cls().get_params()["data_format"] is None, cls
     with pytest.raises(ValueError, match="data_format"):
         RNNClassifier(data_format="NCT").fit(np.zeros((4, 3, 2)), [0, 1, 0, 1])
 

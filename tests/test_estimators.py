@@ -127,10 +127,13 @@ def test_early_stopping_on_tiny_data():
     clf = RNNClassifier(early_stopping=True, **TINY).fit(X, y)
     assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.validation_loss_curve_)
     assert all(s in np.arange(21) / 20 for s in clf.validation_scores_)
-    # under 40 samples, fewer would remain for training than for validation: an error
-    for n in (39, 10, 1):
-        with pytest.raises(ValueError, match="validation set of at least 20 samples"):
-            RNNClassifier(early_stopping=True, **TINY).fit(X[:n], y[:n])
+    # under 40 samples, fewer would remain for training than for validation:
+    # a warning, and the fit trains on every sample without a split
+    for n in (39, 10):
+        with pytest.warns(UserWarning, match="validation set of at least 20 samples"):
+            clf = RNNClassifier(early_stopping=True, **TINY).fit(X[:n], y[:n])
+        assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+        assert clf.n_iter_ == len(clf.loss_curve_) >= 1
 
 
 def test_convergence_warning_and_tol_stop():

@@ -41,8 +41,25 @@ def test_validation_size_floor_and_error():
     assert validation_size(100, 0.1) == 20
     assert validation_size(100, 0.1, n_classes=30) == 30
     assert validation_size(40, 0.1) == 20
-    with pytest.raises(ValueError, match="at least 40 are needed"):
-        validation_size(39, 0.1)
+    with pytest.warns(UserWarning, match="at least 40 are needed.*without early stopping"):
+        assert validation_size(39, 0.1) is None
+
+
+def test_early_stopping_in_small_cv_folds_warns_and_trains():
+    """cross_val_score(cv=3) on 40 sequences: training folds of 26-27
+    samples are too few for the 20-sample validation floor; each fold warns
+    (at the user's line) and trains without the split instead of failing."""
+    from sklearn.model_selection import cross_val_score
+
+    X, y = _learnable(n=40)
+    est = RNNClassifier(early_stopping=True, max_iter=5, **FAST)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        scores = cross_val_score(est, X, y, cv=3, error_score="raise")
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    split = [w for w in rec if "validation set of at least 20" in str(w.message)]
+    assert len(split) == 3
+    assert all(w.filename == __file__ for w in split)
 
 
 def test_plateau_is_not_taken_for_convergence():

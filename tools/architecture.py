@@ -28,7 +28,7 @@ PACKAGE = ROOT / "skrnn"
 # the layers, lowest first; a module may import from its own layer and below
 LAYERS = [
     ("leaves", ["skrnn._compat", "skrnn._doclink", "skrnn._home", "skrnn._version",
-                "skrnn.exceptions", "skrnn.plotting"]),
+                "skrnn._warnings", "skrnn.exceptions", "skrnn.plotting"]),
     ("sequences", ["skrnn._sequences"]),
     ("nn", ["skrnn._nn"]),
     ("train", ["skrnn._train"]),
@@ -37,8 +37,8 @@ LAYERS = [
                     "skrnn.seq2seq"]),
     ("forecasting", ["skrnn.forecasting", "skrnn.metrics"]),
     ("preprocessing", ["skrnn.preprocessing"]),
-    ("faces", ["skrnn.callbacks", "skrnn.export", "skrnn.inspection", "skrnn._config",
-               "skrnn"]),
+    ("faces", ["skrnn.callbacks", "skrnn.export", "skrnn._export_pipeline",
+               "skrnn.inspection", "skrnn"]),
 ]
 
 

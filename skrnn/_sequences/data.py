@@ -31,6 +31,7 @@ from .arrays import (  # noqa: F401  (check_sample_aligned: re-exported)
 )
 from .container import Sequences, _ragged_positions, pad_values  # noqa: F401  (re-exported)
 from .container import _pad_channels_last  # noqa: F401  (re-exported)
+from .config import resolve_data_format
 from .layout import channels_first_hint, check_data_format, from_multiindex, warn_if_transposed
 
 __all__ = ["validate_sequences", "to_sequences", "Sequences"]
@@ -55,7 +56,7 @@ def _no_real_steps(i, mask_value, name, within=""):
     )
 
 
-def _from_array(X, mask_value, sequence_lengths, name, token_ids, layout):
+def _from_array(X, mask_value, sequence_lengths, name, token_ids, layout, guessed=False):
     """Padded array input (already channels last; ``layout`` is the one to
     mirror in outputs)."""
     X = _as_numeric(X, name, token_ids)
@@ -84,7 +85,7 @@ def _from_array(X, mask_value, sequence_lengths, name, token_ids, layout):
             "step and one feature is required."
         )
     if form == "3d" and layout == "channels_last":
-        warn_if_transposed(T, F, name)
+        warn_if_transposed(T, F, name, guessed)
     real = ~_padding_steps(X, mask_value)
     within = ""
     if sequence_lengths is not None:
@@ -164,7 +165,7 @@ def _mask_ragged(values, offsets, mask_value, name):
     return values[keep], new_offsets, positions
 
 
-def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout):
+def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout, guessed=False):
     if isinstance(X, pd.Series):
         X = X.tolist()
     if sequence_lengths is not None:
@@ -177,7 +178,7 @@ def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout):
     arrays = _ragged_arrays(X, name, token_ids)
     lengths = np.fromiter((a.shape[0] for a in arrays), dtype=np.int64, count=len(arrays))
     if layout == "channels_last" and arrays[0].shape[1] > 1:
-        warn_if_transposed(int(lengths.max()), arrays[0].shape[1], name)
+        warn_if_transposed(int(lengths.max()), arrays[0].shape[1], name, guessed)
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     values = np.concatenate(arrays, axis=0)
@@ -191,7 +192,7 @@ def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout):
 
 def to_sequences(
     X, *, mask_value=np.nan, sequence_lengths=None, token_ids=False, name="X",
-    dtype=np.float32, data_format="channels_last",
+    dtype=np.float32, data_format="channels_last", guessed_layout=False,
 ):
     """Validate sequence input and skip its masked steps.
 
@@ -222,7 +223,10 @@ def to_sequences(
         and list items (T_i, n_features). ``'channels_first'``: the aeon /
         sktime layout, (n_samples, n_channels, n_timesteps) and (n_channels,
         T_i). Channels-last input with one step or far more features than
-        steps warns.
+        steps warns, or is an error with ``guessed_layout=True``.
+    guessed_layout : bool, default=False
+        Whether ``'channels_last'`` was assumed because nothing said the
+        layout (see :mod:`skrnn._sequences.config`).
 
     Returns
     -------
@@ -240,9 +244,11 @@ def to_sequences(
         raise ValueError(f"{name} is None; expected sequences.")
     X, layout = to_channels_last(X, data_format, name)
     if _is_ragged_container(X):
-        seqs = _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout)
+        seqs = _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout,
+                            guessed_layout)
     else:
-        seqs = _from_array(X, mask_value, sequence_lengths, name, token_ids, layout)
+        seqs = _from_array(X, mask_value, sequence_lengths, name, token_ids, layout,
+                           guessed_layout)
     if not token_ids:
         limit = np.finfo(dtype).max  # values are finite here; the cast must not overflow
         if seqs.values.dtype.itemsize > np.dtype(dtype).itemsize and np.abs(seqs.values).max() > limit:
@@ -257,7 +263,7 @@ def to_sequences(
 
 def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengths=None,
                        token_ids=False, dtype=np.float32, name="X",
-                       data_format="channels_last"):
+                       data_format=None):
     """Validate sequence input for ``estimator`` and return
     :class:`~skrnn._sequences.data.Sequences`, keeping sklearn's bookkeeping.
 
@@ -269,6 +275,10 @@ def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengt
     features per step must match the fit. See
     :func:`~skrnn._sequences.data.to_sequences` for ``mask_value`` and ``data_format``.
     """
+    # None: the layout skrnn's configuration or the input's producer says
+    # (skrnn._sequences.config); guessed channels-last input that looks
+    # transposed is an error there
+    data_format, guessed = resolve_data_format(estimator, X, data_format, reset=reset)
     check_data_format(data_format)
     if is_multiindex_frame(X):
         X = from_multiindex(X, name)
@@ -285,6 +295,7 @@ def validate_sequences(estimator, X, *, reset, mask_value=np.nan, sequence_lengt
     seqs = to_sequences(
         X, mask_value=mask_value, sequence_lengths=sequence_lengths,
         token_ids=token_ids, dtype=dtype, name=name, data_format=data_format,
+        guessed_layout=guessed,
     )
     if reset:
         estimator._fitted_on_table = tabular
@@ -452,38 +463,3 @@ def _as_array_if_array_like(X):
     if isinstance(X, (list, tuple, np.ndarray, pd.Series, pd.DataFrame)) or sp.issparse(X):
         return X
     return np.asarray(X) if hasattr(X, "__array__") else X
-
-
-def _string_items(X, name):
-    """The strings of ``X`` as a list, or None when ``X`` holds no strings."""
-    if isinstance(X, (str, bytes)):
-        raise TypeError(
-            f"{name} is a single string; pass a list of strings, one sequence each "
-            f"(e.g. [{X!r}])."
-        )
-    if isinstance(X, pd.Series):
-        items = X.tolist()
-    elif isinstance(X, np.ndarray):
-        if X.dtype.kind == "U" or (X.dtype == object and X.ndim == 1):
-            if X.ndim != 1:
-                raise ValueError(
-                    f"{name} is a {X.ndim}-D array of strings; pass a 1-D list or array "
-                    "of strings, one sequence each."
-                )
-            items = X.tolist()
-        else:
-            return None
-    elif isinstance(X, (list, tuple)):
-        items = list(X)
-    else:
-        return None
-    is_str = [isinstance(s, str) for s in items]
-    if not any(is_str):
-        return None
-    if not all(is_str):
-        i = is_str.index(False)
-        raise TypeError(
-            f"{name}[{i}] is a {type(items[i]).__name__}, but other entries of {name} "
-            "are strings; pass either strings or numeric sequences, not both."
-        )
-    return items

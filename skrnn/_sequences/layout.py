@@ -3,11 +3,9 @@
 skrnn computes on channels-last sequences; this module turns the
 channels-first layout of aeon and sktime (``(n_cases, n_channels,
 n_timepoints)`` arrays, lists of ``(C, T_i)`` arrays) and their
-``pd-multiindex`` frames into that layout, and warns when channels-last input
-looks transposed. numpy/pandas only.
+``pd-multiindex`` frames into that layout, and refuses channels-last input that
+looks transposed without being said to be channels last. numpy/pandas only.
 """
-
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -32,23 +30,31 @@ def check_data_format(data_format):
         )
 
 
-def warn_if_transposed(n_timesteps, n_features, name="X"):
-    """Warn when channels-last input has far more features than steps (a
-    single step of 10 or more features included)."""
+def warn_if_transposed(n_timesteps, n_features, name="X", guessed=False):
+    """Refuse channels-last input that nothing said was channels last
+    (``guessed``) when it has far more features than steps (a single step of
+    10 or more features included): an aeon/sktime (n, C, T) array read the
+    wrong way trains on the wrong layout. Input said to be channels last (a
+    ``data_format`` parameter or setting, or the output of a skrnn
+    transformer such as ``TimeSeriesWindower`` or ``SequencePatcher``) is
+    never refused."""
     # one rule for both symptoms: (n, 1, T) univariate aeon data read
     # channels last is one step of T >= 10 "features"; a (n, 1, F) window of
     # a few features (TimeSeriesWindower(window=1)) is legitimate
-    if n_features < _TRANSPOSED_RATIO * n_timesteps:
+    if not guessed or n_features < _TRANSPOSED_RATIO * n_timesteps:
         return
     what = (
         f"a single time step of {n_features} features" if n_timesteps == 1
         else f"{n_features} features per step but only {n_timesteps} steps"
     )
-    warnings.warn(
-        f"{name} read as (n_samples, n_timesteps, n_features) has {what}; it looks "
-        "like an aeon/sktime (n_samples, n_channels, n_timepoints) array. If so, "
-        "pass data_format='channels_first' (or transpose it to channels last).",
-        UserWarning, stacklevel=4,
+    raise ValueError(
+        f"{name} read as channels last (n_samples, n_timesteps, n_features) has {what}; "
+        "it looks like an aeon/sktime (n_samples, n_channels, n_timepoints) array, and "
+        "no data_format was given. Say the layout once: "
+        "skrnn.set_config(data_format='channels_first') (or "
+        "'channels_last' if the layout above is right), or "
+        "`with skrnn.config_context(data_format=...)`, or pass data_format=... to "
+        "this step."
     )
 
 

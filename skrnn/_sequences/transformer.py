@@ -3,15 +3,15 @@
 numpy/pandas only (no torch).
 """
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .. import _warnings
 from .._compat import NO_AUTO_WRAP, output_config, set_output_config
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
+from .config import ConfigCloneMixin, mark_layout
 from .data import validate_sequences
 
 __all__ = ["_SequenceTransformer"]
@@ -19,7 +19,7 @@ __all__ = ["_SequenceTransformer"]
 _OUTPUTS = {"default", "pandas"}
 
 
-class _SequenceTransformer(TransformerMixin, BaseEstimator):
+class _SequenceTransformer(ConfigCloneMixin, TransformerMixin, BaseEstimator):
     """Shared plumbing: reading sequences and ``set_output`` for 2-D output.
 
     sklearn's automatic output wrapping assumes 2-D output; these
@@ -62,22 +62,24 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
         set_output_config(self, transform)
         return self
 
-    def _wrap_output(self, out, X):
-        """Return 2-D ``out`` as a DataFrame when pandas output is configured."""
+    def _wrap_output(self, out, X, layout="channels_last"):
+        """Return 2-D ``out`` as a DataFrame when pandas output is configured;
+        3-D and ragged ``out`` is recorded as being in ``layout``, which the
+        next skrnn step follows (see :mod:`skrnn._sequences.config`)."""
+        mark_layout(out, layout)
         config = output_config(self)
         container = config.get("transform", get_config()["transform_output"])
         if container != "pandas":
             return out
         if not isinstance(out, np.ndarray) or out.ndim != 2:
             shape = f"{out.ndim}-D" if isinstance(out, np.ndarray) else "a list of sequences"
-            warnings.warn(
+            _warnings.warn(
                 f"{type(self).__name__} is configured for pandas output, but this output "
                 f"is {shape} and cannot be a DataFrame: it is returned as "
                 f"{'a numpy array' if isinstance(out, np.ndarray) else 'a list'}. Pandas "
                 "output applies to 2-D output only; use set_output(transform='default') "
                 "to silence this warning.",
                 UserWarning,
-                stacklevel=3,
             )
             return out
         index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
@@ -92,7 +94,7 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
         """
         return validate_sequences(
             self, X, reset=reset, mask_value=mask_value, dtype=np.float64, name=name,
-            data_format=getattr(self, "data_format", "channels_last"),
+            data_format=getattr(self, "data_format", None),
         )
 
     def __sklearn_tags__(self):

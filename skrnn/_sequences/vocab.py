@@ -5,7 +5,7 @@ decoder's internal ids. numpy and pandas only."""
 import numpy as np
 import pandas as pd
 
-from .data import Sequences, _as_array_if_array_like, _is_ragged_container, _string_items, to_sequences
+from .data import Sequences, _as_array_if_array_like, _is_ragged_container, to_sequences
 
 # Internal ids 0..3 are the decoder's special tokens; symbol i of a
 # vocabulary has id N_SPECIAL + i.
@@ -14,6 +14,100 @@ N_SPECIAL = 4
 
 
 # ------------------------------------------------------------------ strings
+
+
+def _string_items(X, name):
+    """The strings of ``X`` as a list, or None when ``X`` holds no strings."""
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"{name} is a single string; pass a list of strings, one sequence each "
+            f"(e.g. [{X!r}])."
+        )
+    if isinstance(X, pd.Series):
+        items = X.tolist()
+    elif isinstance(X, np.ndarray):
+        if X.dtype.kind == "U" or (X.dtype == object and X.ndim == 1):
+            if X.ndim != 1:
+                raise ValueError(
+                    f"{name} is a {X.ndim}-D array of strings; pass a 1-D list or array "
+                    "of strings, one sequence each."
+                )
+            items = X.tolist()
+        else:
+            return None
+    elif isinstance(X, (list, tuple)):
+        items = list(X)
+    else:
+        return None
+    is_str = [isinstance(s, str) for s in items]
+    if not any(is_str):
+        return None
+    if not all(is_str):
+        i = is_str.index(False)
+        raise TypeError(
+            f"{name}[{i}] is a {type(items[i]).__name__}, but other entries of {name} "
+            "are strings; pass either strings or numeric sequences, not both."
+        )
+    return items
+
+
+def _word_items(X, name):
+    """The samples of ``X`` as lists of string tokens (words), or None when
+    ``X`` is not a list of token lists.
+
+    A sample is a list, tuple or 1-D array of ``str`` tokens, e.g.
+    ``[["the", "cat"], ["a", "dog", "ran"]]``: the vocabulary is then one
+    symbol per distinct token, not per character.
+    """
+    if isinstance(X, pd.Series):
+        items = X.tolist()
+    elif isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
+        items = X.tolist()
+    elif isinstance(X, (list, tuple)):
+        items = list(X)
+    else:
+        return None
+    if not items or not _is_token_list(items[0]):
+        return None
+    out = []
+    for i, item in enumerate(items):
+        if not _is_token_list(item):
+            raise TypeError(
+                f"{name}[{i}] is not a list of string tokens ({type(item).__name__}), but "
+                f"{name}[0] is; pass every sample as a list of str tokens (words), or "
+                "every sample as one string (characters)."
+            )
+        tokens = list(item)
+        if not tokens:
+            raise ValueError(
+                f"{name}[{i}] is an empty token list; every sequence needs at least one "
+                "token."
+            )
+        bad = [t for t in tokens if not isinstance(t, str)]
+        if bad:
+            raise TypeError(
+                f"{name}[{i}] holds the token {bad[0]!r} ({type(bad[0]).__name__}); "
+                "word-token samples hold str tokens only."
+            )
+        out.append(tokens)
+    return out
+
+
+def _is_token_list(item):
+    if isinstance(item, np.ndarray):
+        return item.ndim == 1 and (item.dtype.kind == "U" or (
+            item.dtype == object and len(item) > 0 and isinstance(item[0], str)))
+    return isinstance(item, (list, tuple)) and (len(item) == 0 or isinstance(item[0], str))
+
+
+def _encode_words(items, name):
+    """The tokens of each sample as compact :class:`Sequences` whose values
+    are the tokens themselves (a numpy ``str`` array), one per step."""
+    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    flat = np.array([t for tokens in items for t in tokens], dtype=str)
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return Sequences(flat[:, None], offsets, "ragged")
 
 
 def _encode_strings(items, name):
@@ -42,6 +136,8 @@ def _codes_to_strings(codes, offsets):
 def _vocabulary(codes, kind):
     """Sorted distinct symbols: characters (str) or token ids (int64)."""
     symbols = np.unique(codes)
+    if kind == "words":  # the distinct tokens, sorted
+        return symbols
     if kind == "strings":
         return np.array([chr(c) for c in symbols.tolist()], dtype="<U1")
     return symbols.astype(np.int64)
@@ -55,7 +151,10 @@ def _vocabulary_codes(vocabulary):
 
 def _lookup(codes, vocabulary):
     """Internal ids of ``codes``: ``N_SPECIAL + position``, or UNK when unseen."""
-    keys = _vocabulary_codes(vocabulary)
+    codes = np.asarray(codes)
+    # word tokens (str codes) look up a vocabulary of words; code points and
+    # token ids look up the vocabulary's codes
+    keys = vocabulary if codes.dtype.kind == "U" else _vocabulary_codes(vocabulary)
     pos = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
     return np.where(keys[pos] == codes, pos + N_SPECIAL, UNK).astype(np.int64)
 
@@ -89,8 +188,15 @@ def token_rows(ids, vocabulary, n_tokens):
 def read_targets(Y, n_samples, *, output_type, mask_value, data_format):
     """Return (raw target sequences, kind, one_d) for target sequences ``Y``
     (strings, token ids or float vectors, as ``output_type`` says)."""
-    items = _string_items(Y, "y")
-    if items is not None:
+    words = _word_items(Y, "y")
+    items = None if words is not None else _string_items(Y, "y")
+    if words is not None:
+        if output_type == "continuous":
+            raise ValueError(
+                "y holds word tokens but output_type='continuous'; use 'auto' or 'tokens'."
+            )
+        raw, kind = _encode_words(words, "y"), "words"
+    elif items is not None:
         if output_type == "continuous":
             raise ValueError(
                 "y holds strings but output_type='continuous'; use 'auto' or 'tokens'."
@@ -138,6 +244,8 @@ def user_outputs(outputs, kind, one_d, symbols):
         return [o.astype(np.float64) for o in outputs]
     if kind == "tokens":
         return [symbols[o - N_SPECIAL] for o in outputs]
+    if kind == "words":
+        return [symbols[o - N_SPECIAL].tolist() for o in outputs]
     codes = _vocabulary_codes(symbols)
     lengths = np.fromiter(map(len, outputs), dtype=np.int64, count=len(outputs))
     offsets = np.zeros(len(outputs) + 1, dtype=np.int64)

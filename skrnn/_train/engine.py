@@ -16,7 +16,6 @@ stopping).
 """
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .. import _warnings
 from .._nn.recurrent import step_mask
 from ..exceptions import TrainingDivergedError
 from .schedules import current_lr
@@ -430,13 +430,12 @@ def fit_module(model, optimizer, train, cfg, *, val=None, val_score=None, epochs
             )
         except KeyboardInterrupt:
             history.interrupted = True
-            warnings.warn(
+            _warnings.warn(
                 f"Training interrupted by the user during epoch {history.n_iter + 1}; "
                 f"the model keeps the weights after {history.n_iter} completed epoch(s)"
                 + (" (best validation weights restored)" if stopper.best_state else "")
                 + ".",
                 UserWarning,
-                stacklevel=3,
             )
             break
         scores = scores or {}

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from .. import _warnings
 from .engine import _snapshot
 
 #: no stop is counted while the training loss exceeds this share of ``L0``;
@@ -50,18 +51,23 @@ def variance_loss(values, weights):
 
 def validation_size(n_samples, fraction, n_classes=0):
     """Samples held out for early stopping: ``max(ceil(fraction * n),
-    n_classes, MIN_VALIDATION)``; a ``ValueError`` when that would leave
-    fewer samples for training than for validation."""
+    n_classes, MIN_VALIDATION)``; None, with a warning, when that would
+    leave fewer samples for training than for validation (a small
+    cross-validation fold): the fit then trains without a validation split,
+    stopping on the training loss, instead of failing the search."""
     n_val = max(int(math.ceil(fraction * n_samples)), n_classes, MIN_VALIDATION)
     if n_samples - n_val < n_val:
-        raise ValueError(
+        _warnings.warn(
             f"early_stopping=True needs a validation set of at least {n_val} samples "
             f"(max(ceil(validation_fraction * n_samples), n_classes, {MIN_VALIDATION})) and "
             f"at least as many for training, but there are {n_samples} samples "
             f"(at least {2 * n_val} are needed); a smaller validation split gives a curve "
-            "that is noise. Set early_stopping=False (and rely on max_iter / tol), or pass "
-            "more samples."
+            "that is noise, so this fit trains on all samples without early stopping "
+            "(stopping on the training loss: tol, n_iter_no_change, max_iter). Set "
+            "early_stopping=False to silence this warning, or pass more samples.",
+            UserWarning,
         )
+        return None
     return n_val
 
 

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat import _fit_context, HasMethods, Interval, StrOptions
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from .._home import public_home
+from .._sequences.config import mark_layout
 
 __all__ = ["WindowScaledRegressor"]
 
@@ -169,7 +170,9 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         fallback = np.where(np.abs(loc) > 0, np.abs(loc), 1.0)
         scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(loc)), scale, fallback)
         X[:, :, self.column] = (series - loc[:, None]) / scale[:, None]
-        return X, loc, scale
+        # windows are channels last: the wrapped regressor reads them so
+        # whatever skrnn's data_format setting says (skrnn._sequences.config)
+        return mark_layout(X, "channels_last"), loc, scale
 
     def _level(self, series):
         if self.method == "mean_abs":

@@ -18,6 +18,7 @@ from .._sequences.layout import DATA_FORMATS
 from .._sequences.data import validate_sequences
 from .._home import public_home
 from .._sequences.transformer import _as_form, _SequenceTransformer
+from .._sequences.config import fitted_data_format
 
 __all__ = ["SequencePatcher"]
 
@@ -51,10 +52,12 @@ class SequencePatcher(_SequenceTransformer):
         becomes a masked or half-missing step); a sequence shorter than
         ``patch_size`` gives one such patch. ``'drop'`` discards them; a
         sequence shorter than ``patch_size`` is then an error.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    data_format : {'channels_last', 'channels_first'} or None, default=None
         Layout of array input and output: ``(n_samples, n_timesteps,
         n_features)`` or the aeon/sktime ``(n_samples, n_channels,
-        n_timesteps)``.
+        n_timesteps)``. None (the default) follows the layout of a skrnn
+        transformer's output, else ``skrnn.set_config(data_format=...)`` /
+        ``skrnn.config_context``, else reads channels last.
 
     Attributes
     ----------
@@ -105,7 +108,7 @@ class SequencePatcher(_SequenceTransformer):
         "patch_size": [Interval(Integral, 1, None, closed="left")],
         "stride": [Interval(Integral, 1, None, closed="left"), None],
         "remainder": [StrOptions({"pad", "drop"})],
-        "data_format": [StrOptions(set(DATA_FORMATS))],
+        "data_format": [StrOptions(set(DATA_FORMATS)), None],
     }
 
     def __init__(
@@ -114,7 +117,7 @@ class SequencePatcher(_SequenceTransformer):
         patch_size: int = 16,
         stride: int | None = None,
         remainder: str = "pad",
-        data_format: str = "channels_last",
+        data_format: str | None = None,
     ) -> None:
         self.patch_size = patch_size
         self.stride = stride
@@ -200,7 +203,7 @@ class SequencePatcher(_SequenceTransformer):
         values = seqs.values[rows].reshape(len(rows), -1)
         # never 2-D; wrapped like the other transformers' output, so a pandas
         # set_output configuration is handled (and reported) the same way
-        return self._wrap_output(self._layout(values, counts, seqs), X)
+        return self._wrap_output(self._layout(values, counts, seqs), X, seqs.data_format)
 
     @staticmethod
     def _layout(values, counts, seqs):
@@ -238,7 +241,7 @@ class SequencePatcher(_SequenceTransformer):
                 f"stride={self.stride}, where steps are repeated or skipped."
             )
         width = self.patch_size * self.n_step_features_
-        seqs = to_sequences(X, dtype=np.float64, data_format=self.data_format)
+        seqs = to_sequences(X, dtype=np.float64, data_format=fitted_data_format(self))
         if seqs.n_features != width:
             raise ValueError(
                 f"X has {seqs.n_features} features per step; patches of this patcher "

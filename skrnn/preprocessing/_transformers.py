@@ -20,6 +20,7 @@ from .._sequences.data import pad_values, to_sequences
 from .._sequences.layout import DATA_FORMATS
 from .._sequences.transformer import _as_form, _SequenceTransformer, _univariate_input
 from .._home import public_home
+from .._sequences.config import fitted_data_format
 
 __all__ = ["SequencePadder", "SequenceScaler"]
 
@@ -49,11 +50,15 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
     value : float, default=np.nan
         Fill value of the padding steps. Use the same value as the
         estimator's ``mask_value``.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    data_format : {'channels_last', 'channels_first'} or None, default=None
         Layout of 3-D array and list input: ``(n_samples, n_timesteps,
         n_features)`` / ``(T_i, n_features)``, or ``(n_samples, n_channels,
         n_timesteps)`` / ``(n_channels, T_i)`` as aeon and sktime give them.
-        The output keeps the input's layout.
+        The output keeps the input's layout. None (the default) follows the
+        layout of a skrnn transformer's output, else
+        ``skrnn.set_config(data_format=...)`` / ``skrnn.config_context``,
+        else reads channels last (input that then looks like an aeon
+        ``(n, C, T)`` array is an error that asks for ``data_format``).
 
     Attributes
     ----------
@@ -94,7 +99,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         "padding": [StrOptions({"pre", "post"})],
         "truncating": [StrOptions({"pre", "post"})],
         "value": [Real],
-        "data_format": [StrOptions(set(DATA_FORMATS))],
+        "data_format": [StrOptions(set(DATA_FORMATS)), None],
     }
 
     def __init__(
@@ -104,7 +109,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         padding: str = "post",
         truncating: str = "post",
         value: float = np.nan,
-        data_format: str = "channels_last",
+        data_format: str | None = None,
     ) -> None:
         self.maxlen = maxlen
         self.padding = padding
@@ -156,7 +161,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         seqs = self._read_sequences(X, reset=False)
         layout = seqs.repad(self.maxlen_, padding=self.padding, truncating=self.truncating)
         out = pad_values(layout.values, layout, fill=self.value)
-        return self._wrap_output(_as_form(out, _univariate_input(X, seqs)), X)
+        return self._wrap_output(_as_form(out, _univariate_input(X, seqs)), X, seqs.data_format)
 
     def inverse_transform(self, X):
         """Remove the padding: back to a list of sequences.
@@ -176,7 +181,8 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         """
         check_is_fitted(self, "maxlen_")
         seqs = to_sequences(
-            X, mask_value=self.value, name="X", dtype=np.float64, data_format=self.data_format
+            X, mask_value=self.value, name="X", dtype=np.float64,
+            data_format=fitted_data_format(self),
         )
         return _as_form(seqs.to_list(), seqs.form == "2d")
 
@@ -202,11 +208,15 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         Steps at either end of a sequence whose features all equal
         ``mask_value`` are padding: excluded from the statistics and left as
         they are. ``None`` reads every step as real.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    data_format : {'channels_last', 'channels_first'} or None, default=None
         Layout of 3-D array and list input: ``(n_samples, n_timesteps,
         n_features)`` / ``(T_i, n_features)``, or ``(n_samples, n_channels,
         n_timesteps)`` / ``(n_channels, T_i)`` as aeon and sktime give them.
-        The output keeps the input's layout.
+        The output keeps the input's layout. None (the default) follows the
+        layout of a skrnn transformer's output, else
+        ``skrnn.set_config(data_format=...)`` / ``skrnn.config_context``,
+        else reads channels last (input that then looks like an aeon
+        ``(n, C, T)`` array is an error that asks for ``data_format``).
 
     Attributes
     ----------
@@ -250,7 +260,7 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         "with_mean": ["boolean"],
         "with_std": ["boolean"],
         "mask_value": [Real, None],
-        "data_format": [StrOptions(set(DATA_FORMATS))],
+        "data_format": [StrOptions(set(DATA_FORMATS)), None],
     }
 
     def __init__(
@@ -259,7 +269,7 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         with_mean: bool = True,
         with_std: bool = True,
         mask_value: float | None = np.nan,
-        data_format: str = "channels_last",
+        data_format: str | None = None,
     ) -> None:
         self.with_mean = with_mean
         self.with_std = with_std
@@ -330,7 +340,7 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
             mapped = func(seqs.values)
         _check_finite_result(mapped, seqs.values, func.__name__.strip("_"))
         out = pad_values(mapped, seqs, fill=fill)
-        return self._wrap_output(_as_form(out, _univariate_input(X, seqs)), X)
+        return self._wrap_output(_as_form(out, _univariate_input(X, seqs)), X, seqs.data_format)
 
     def _scale(self, values):
         if self.with_mean:
