@@ -187,13 +187,21 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
 
         Parameters
         ----------
-        X, y, sample_weight, sequence_lengths : see :meth:`fit`.
+        X : array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Class labels.
         classes : array-like of shape (n_classes,), default=None
             All classes; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss; None weighs all equally.
+        sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
         self : RNNClassifier
+            The fitted estimator.
         """
         if not hasattr(self, "module_"):
             if classes is None:
@@ -237,7 +245,24 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         return self._predict(X, sequence_lengths)
 
     def score(self, X, y, sample_weight=None, sequence_lengths=None):
-        """Mean accuracy on ``(X, y)``; see :meth:`fit` for the arguments."""
+        """Mean accuracy on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the mean.
+        sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
+
+        Returns
+        -------
+        score : float
+            Share of the sequences whose predicted label equals ``y``.
+        """
         return accuracy_score(y, self.predict(X, sequence_lengths), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):

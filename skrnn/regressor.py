@@ -230,9 +230,21 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     def partial_fit(self, X, y, sample_weight=None, sequence_lengths=None):
         """Run one epoch over ``(X, y)``, continuing from the current weights.
 
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; per step (see ``return_sequences``) when that is set.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss; None weighs all equally.
+        sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
+
         Returns
         -------
         self : RNNRegressor
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
 
@@ -284,7 +296,25 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         return self._task.quantile_output(self, out, seqs)
 
     def score(self, X, y, sample_weight=None, sequence_lengths=None):
-        """R^2 of the prediction (over all real steps with ``return_sequences``)."""
+        """R^2 of the prediction (over all real steps with ``return_sequences``).
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), or per step
+            True targets, in the form :meth:`fit` takes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence (of each of its steps with
+            ``return_sequences``).
+        sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
+
+        Returns
+        -------
+        score : float
+            Coefficient of determination of :meth:`predict` against ``y``.
+        """
         if not self.return_sequences:
             return r2_score(y, self.predict(X, sequence_lengths), sample_weight=sample_weight)
         check_is_fitted(self, "module_")

@@ -286,11 +286,23 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         """Run one epoch over ``(X, y)``, continuing from the current weights.
 
         The vocabularies are learned on the first call and fixed afterwards.
-        See :meth:`fit` for the parameters.
+
+        Parameters
+        ----------
+        X : list of str, array-like or list of arrays
+            Input sequences, in any form accepted by :meth:`fit`.
+        y : list of str, array-like or list of arrays, default=None
+            Target sequences, one per input (see :meth:`fit`); None trains a
+            sequence autoencoder (``y = X``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence pair in the loss; None weighs all equally.
+        sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded array ``X``.
 
         Returns
         -------
         self : Seq2SeqTransformer
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
 
@@ -365,7 +377,24 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return out.astype(np.float64)
 
     def fit_transform(self, X, y=None, **fit_params):
-        """Fit, then return :meth:`transform` of ``X``; see :meth:`fit`."""
+        """Fit, then return :meth:`transform` of ``X``.
+
+        Parameters
+        ----------
+        X : list of str, array-like or list of arrays
+            Input sequences, in any form accepted by :meth:`fit`.
+        y : list of str, array-like or list of arrays, default=None
+            Target sequences (see :meth:`fit`); None trains a sequence
+            autoencoder.
+        **fit_params : dict
+            ``sample_weight`` and ``sequence_lengths``, passed to :meth:`fit`
+            (``sequence_lengths`` also to :meth:`transform`).
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components_)
+            The encoder's outputs pooled over the real steps (``pooling``).
+        """
         sequence_lengths = fit_params.get("sequence_lengths")
         return self.fit(X, y, **fit_params).transform(X, sequence_lengths=sequence_lengths)
 
