@@ -172,12 +172,14 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence; None weighs all equally.
         sequence_lengths : array-like of shape (n_samples,), default=None
             Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
         self : RNNClassifier
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
 
@@ -221,10 +223,12 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         X : array-like or list of arrays
             Sequences, in any form accepted by :meth:`fit`.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
         """
         check_is_fitted(self, "module_")
         out, _ = self._forward(X, sequence_lengths, transform=lambda z: torch.softmax(z, -1))
@@ -236,11 +240,14 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Parameters
         ----------
         X : array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
+            The most probable class of each sequence.
         """
         return self._predict(X, sequence_lengths)
 

@@ -21,7 +21,9 @@ def save_attention_heatmap(weights, path, *, input_labels=None, output_labels=No
     output_labels : sequence of str, default=None
         Tick labels of the output steps.
     title : str, default=None
+        Title of the figure; None for none.
     dpi : int, default=120
+        Resolution of the PNG, in dots per inch.
 
     Returns
     -------

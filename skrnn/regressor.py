@@ -215,14 +215,19 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_features) or \
                 (n_samples, n_timesteps), or list of arrays
+            Sequences: fixed-length, padded (see ``mask_value``) or ragged
+            (a list of ``(T_i, n_features)`` arrays).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets; per step (see ``return_sequences``) when that is set.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence; None weighs all equally.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
         self : RNNRegressor
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
 
@@ -256,6 +261,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         X : array-like or list of arrays
             Sequences, in any form accepted by :meth:`fit`.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
@@ -275,6 +281,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         X : array-like or list of arrays
             Sequences, in any form accepted by :meth:`fit`.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------

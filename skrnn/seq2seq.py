@@ -272,12 +272,14 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             targets. See ``output_type``. None trains a sequence autoencoder
             (``y = X``).
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence; None weighs all equally.
         sequence_lengths : array-like of shape (n_samples,), default=None
             Real lengths of post-padded array ``X``.
 
         Returns
         -------
         self : Seq2SeqTransformer
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
 
@@ -335,6 +337,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             Input sequences, in the form used in :meth:`fit`. Characters or
             token ids unseen in ``fit`` map to the unknown token.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
         return_attention : bool, default=False
             Also return the attention weights of each prediction.
 
@@ -361,7 +364,9 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Parameters
         ----------
         X : list of str, array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
@@ -409,14 +414,18 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Parameters
         ----------
         X : list of str, array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
         y : list of str, array-like or list of arrays
             True output sequences.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the score; None weighs all equally.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
         score : float
+            Share of the sequences predicted exactly (R^2 for continuous outputs).
         """
         outputs, _, _ = self._predict_internal(X, sequence_lengths, False)
         raw, kind, _ = read_targets(self, y, len(outputs))

@@ -50,6 +50,7 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : estimator
+            The transformer, its output configured.
         """
         if transform is None:
             return self

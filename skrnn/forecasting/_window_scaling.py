@@ -106,6 +106,7 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         self : WindowScaledRegressor
+            The fitted estimator.
         """
         self._validate_params()
         X, loc, scale = self._scale(X, reset=True)

@@ -151,6 +151,7 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
         Returns
         -------
         self : TimeSeriesWindower
+            The fitted transformer.
         """
         self._validate_params()
         table, values, groups = self._read(X, reset=True)
@@ -206,6 +207,7 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
         Parameters
         ----------
         X : array-like of shape (n_timesteps, window, n_features)
+            Windows made by :meth:`transform` (one per time step).
 
         Returns
         -------

@@ -136,6 +136,7 @@ class SequencePatcher(_SequenceTransformer):
         Returns
         -------
         self : SequencePatcher
+            The fitted transformer.
         """
         self._validate_params()
         seqs = self._read(X, reset=True)

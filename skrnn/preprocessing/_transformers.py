@@ -128,6 +128,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         Returns
         -------
         self : SequencePadder
+            The fitted transformer.
         """
         self._validate_params()
         seqs = self._read_sequences(X, reset=True)
@@ -281,6 +282,7 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         Returns
         -------
         self : SequenceScaler
+            The fitted transformer.
         """
         self._validate_params()
         values = self._read_sequences(X, reset=True, mask_value=self.mask_value).values
