@@ -157,7 +157,7 @@ def trusted_types():
     and transformers, for ``skops.io.load(path, trusted=trusted_types())``.
 
     Read from the class tree: every scikit-learn estimator class whose
-    public home (``__module__``, see :func:`skrnn._home.public_home`) is a
+    public home (``__module__``, set by ``skrnn._home.public_home``) is a
     public skrnn module, so a new public class is trusted without a list to
     keep.
 
