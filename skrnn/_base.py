@@ -479,11 +479,24 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
 
     # ----------------------------------------------------------- persistence
     def save(self, path, *, key=None):
-        """Save the estimator to ``path`` in skrnn's safe model format (see
-        :func:`skrnn.persistence.save`); ``key`` signs the file. The format runs no code
-        on load, so it cannot hold callbacks: they are stored as
-        ``callbacks=None`` with a warning (pickle/joblib keep them). Returns
-        the estimator, unchanged."""
+        """Save the estimator in skrnn's safe model format.
+
+        See :func:`skrnn.persistence.save`. The format runs no code on load,
+        so it cannot hold callbacks: they are stored as ``callbacks=None``
+        with a warning (pickle/joblib keep them).
+
+        Parameters
+        ----------
+        path : str, path-like or binary file
+            Where to write the model file (replaced atomically).
+        key : bytes, str or None, default=None
+            Signs the file with HMAC-SHA256 when given.
+
+        Returns
+        -------
+        self : object
+            The estimator, unchanged.
+        """
         target = self
         if self.callbacks:
             _warnings.warn(

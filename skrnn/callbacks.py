@@ -44,7 +44,18 @@ __all__ = ["Callback", "Checkpoint", "CSVLogger", "MetricsLogger", "training_mod
 
 def training_module(estimator):
     """The ``torch.nn.Module`` being trained by ``estimator`` during a fit
-    (in a callback), else the fitted ``module_``."""
+    (in a callback), else the fitted ``module_``.
+
+    Parameters
+    ----------
+    estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+        An estimator being fitted, or a fitted one.
+
+    Returns
+    -------
+    module : torch.nn.Module
+        The network whose weights the current epoch trains.
+    """
     module = getattr(estimator, "_training_module", None)
     return module if module is not None else estimator.module_
 
@@ -54,13 +65,41 @@ class Callback:
     with some of the three methods works)."""
 
     def on_fit_begin(self, estimator):
-        """Called before the first epoch."""
+        """Called before the first epoch.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The estimator being fitted.
+        """
 
     def on_epoch_end(self, estimator, epoch, logs):
-        """Called after each epoch; return True to stop training."""
+        """Called after each epoch; return True to stop training.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The estimator being fitted.
+        epoch : int
+            The epoch just run, counted from 1 over the estimator's life.
+        logs : dict of str to float
+            ``epoch``, ``loss``, ``lr`` and, with early stopping,
+            ``val_loss`` and ``val_score``.
+
+        Returns
+        -------
+        stop : bool or None
+            True stops training after this epoch.
+        """
 
     def on_fit_end(self, estimator):
-        """Called after the last epoch, with the fitted attributes set."""
+        """Called after the last epoch, with the fitted attributes set.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The estimator being fitted.
+        """
 
 
 def _monitor_value(monitor, logs):
@@ -102,18 +141,47 @@ class Checkpoint(Callback):
         self.monitor = monitor
 
     def on_fit_begin(self, estimator):
+        """Forget the best epoch of an earlier fit.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The estimator being fitted.
+        """
         self.best_epoch_ = None
         self.best_value_ = math.inf
 
     def on_epoch_end(self, estimator, epoch, logs):
+        """Write the weights when the monitored value is the best so far.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The estimator being fitted.
+        epoch : int
+            The epoch just run, counted from 1 over the estimator's life.
+        logs : dict of str to float
+            ``epoch``, ``loss``, ``lr`` and, with early stopping,
+            ``val_loss`` and ``val_score``.
+        """
         value = _monitor_value(self.monitor, logs)
         if value < self.best_value_:
             self.best_value_, self.best_epoch_ = value, epoch
             _atomic_torch_save(training_module(estimator).state_dict(), os.fspath(self.path))
 
     def restore(self, estimator):
-        """Load the checkpointed weights into the fitted ``estimator.module_``;
-        returns the estimator."""
+        """Load the checkpointed weights into the fitted ``estimator.module_``.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            A fitted estimator with the network the checkpoint was taken from.
+
+        Returns
+        -------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The same estimator, its weights replaced.
+        """
         state = torch.load(os.fspath(self.path), map_location="cpu", weights_only=True)
         device = next(estimator.module_.parameters()).device
         estimator.module_.load_state_dict({k: v.to(device) for k, v in state.items()})
@@ -151,12 +219,31 @@ class CSVLogger(Callback):
         self.append = append
 
     def on_fit_begin(self, estimator):
+        """Start a new file unless ``append``.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The estimator being fitted.
+        """
         path = os.fspath(self.path)
         self._header = self.append and os.path.exists(path) and os.path.getsize(path) > 0
         if not self.append:
             open(path, "w").close()
 
     def on_epoch_end(self, estimator, epoch, logs):
+        """Append the epoch's logs as one row.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The estimator being fitted.
+        epoch : int
+            The epoch just run, counted from 1 over the estimator's life.
+        logs : dict of str to float
+            ``epoch``, ``loss``, ``lr`` and, with early stopping,
+            ``val_loss`` and ``val_score``.
+        """
         with open(os.fspath(self.path), "a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(logs))
             if not self._header:
@@ -171,8 +258,27 @@ class MetricsLogger(Callback):
     fit. Inside ``GridSearchCV`` each fit logs into its own copy."""
 
     def on_fit_begin(self, estimator):
+        """Start ``history_`` on the first fit.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The estimator being fitted.
+        """
         if not hasattr(self, "history_"):
             self.history_ = []
 
     def on_epoch_end(self, estimator, epoch, logs):
+        """Append a copy of the epoch's logs to ``history_``.
+
+        Parameters
+        ----------
+        estimator : RNNClassifier, RNNRegressor or Seq2SeqTransformer
+            The estimator being fitted.
+        epoch : int
+            The epoch just run, counted from 1 over the estimator's life.
+        logs : dict of str to float
+            ``epoch``, ``loss``, ``lr`` and, with early stopping,
+            ``val_loss`` and ``val_score``.
+        """
         self.history_.append(dict(logs))

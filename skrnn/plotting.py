@@ -21,7 +21,9 @@ def save_attention_heatmap(weights, path, *, input_labels=None, output_labels=No
     output_labels : sequence of str, default=None
         Tick labels of the output steps.
     title : str, default=None
+        Title of the figure; None for none.
     dpi : int, default=120
+        Resolution of the PNG, in dots per inch.
 
     Returns
     -------
@@ -78,7 +80,9 @@ def save_permutation_importance_plot(result, path, *, labels=None, title=None, d
     labels : sequence of str, default=None
         Names of the channels or segments; default ``'0'``, ``'1'``, ...
     title : str, default=None
+        Title of the figure; None draws none.
     dpi : int, default=120
+        Resolution of the saved image, in dots per inch.
 
     Returns
     -------

@@ -30,8 +30,10 @@ from ._sequences.data import Sequences, pad_values
 from ._sequences.targets import align_step_targets
 from ._sequences.data import _pad_channels_last as pad_channels_last
 from ._train import stopping as _stopping
+from ._docstrings import shared_parameters
 
 
+@shared_parameters
 class RNNRegressor(RegressorMixin, BaseRNN):
     """Recurrent neural network regressor for sequences.
 
@@ -42,142 +44,40 @@ class RNNRegressor(RegressorMixin, BaseRNN):
 
     Parameters
     ----------
-    cell : {'lstm', 'gru', 'rnn'}, default='lstm'
-        Recurrent cell. ``'rnn'`` is the vanilla (Elman) cell.
-    hidden_size : int, default=64
-        Units per layer and direction.
-    num_layers : int, default=1
-        Stacked recurrent layers.
-    bidirectional : bool, default=False
-        Also read each sequence backwards (within its own length).
-    dropout : float, default=0.0
-        Dropout between stacked layers.
-    nonlinearity : {'tanh', 'relu'}, default='tanh'
-        Activation of the vanilla ``'rnn'`` cell.
-    embedding_dim : int, default=None
-        When set, ``X`` holds integer token ids that go through an
-        ``nn.Embedding`` of this size first. Ids unseen in ``fit`` share one
-        "unknown" embedding.
-    mask_value : float or None, default=np.nan
-        A time step whose features all equal ``mask_value`` is skipped wherever
-        it sits (Keras' Masking): padding at either end, or a missing reading
-        in the middle, with the recurrent state carried over it. A step with
-        only some features equal to it (e.g. one NaN feature) is an error.
-        ``None`` disables masking; ``0.0`` reads Keras-style zero padding.
-    data_format : {'channels_last', 'channels_first'} or None, default=None
-        Layout of 3-D array and list input: ``(n_samples, n_timesteps,
-        n_features)`` / ``(T_i, n_features)`` (Keras), or ``(n_samples,
-        n_channels, n_timesteps)`` / ``(n_channels, T_i)``, the layout of aeon
-        and sktime (e.g. ``load_classification`` output). 2-D input is
-        univariate either way; sktime/aeon ``pd-multiindex`` DataFrames are
-        read one sequence per instance. Per-step outputs come back in the
-        input's layout. None (the default) follows the layout of a skrnn
-        transformer's output, else ``skrnn.set_config(data_format=...)`` /
-        ``skrnn.config_context``, else reads channels last; channels-last
-        input with ten times more features than steps is then an error that
-        asks for ``data_format``.
+    $cell
+    $hidden_size
+    $num_layers
+    $bidirectional
+    $dropout
+    $nonlinearity
+    $embedding_dim
+    $mask_value
+    $data_format
     pooling : {'last', 'mean', 'max', 'attention'}, default='last'
         How per-step outputs become one vector per sequence, over real steps
         only (``'last'``: each sequence's own last step, and step 0 of the
         backward direction). Ignored when ``return_sequences=True``.
-    optimizer : {'adam', 'sgd', 'rmsprop'} or torch.optim.Optimizer subclass, default='adam'
-        Optimizer of the network's weights; a class is called as
-        ``optimizer(params, lr=learning_rate_init, weight_decay=alpha)``.
-    learning_rate_init : float, default=1e-3
-        Learning rate of the optimizer.
-    lr_schedule : {'constant', 'cosine', 'onecycle', 'plateau'} or torch.optim.lr_scheduler class, default='constant'
-        Learning-rate schedule over ``max_iter`` epochs (the current rate is in
-        ``lr_curve_`` and in the callbacks' ``logs['lr']``). ``'cosine'``:
-        linear warm-up over the first 5 % of the batches
-        (``lr_schedule_params``: ``warmup``, ``warmup_start_factor=0.01``,
-        ``eta_min=0``) then cosine annealing to ``eta_min``, stepped per batch;
-        ``'onecycle'``: torch's ``OneCycleLR(max_lr=learning_rate_init)``, per
-        batch; ``'plateau'``: ``ReduceLROnPlateau(factor=0.5, patience=5)`` on
-        the validation loss with early stopping, else the training loss, per
-        epoch. A ``torch.optim.lr_scheduler`` class is built as
-        ``cls(optimizer, **lr_schedule_params)`` and stepped per epoch
-        (``OneCycleLR`` and ``CyclicLR`` per batch;
-        ``lr_schedule_params['interval']`` = ``'epoch'`` or ``'batch'``
-        overrides). A ``warm_start`` fit starts its schedule anew from
-        ``learning_rate_init``; ``partial_fit`` trains at a constant
-        ``learning_rate_init``. The stopping rule may end a schedule early: use
-        ``tol=None`` to run it to its end. Default measured on
-        seven data sets: at a fixed budget constant 3e-3 is as good as cosine.
-    lr_schedule_params : dict or None, default=None
-        Keyword arguments of the schedule (see ``lr_schedule``), e.g.
-        ``{'warmup': 0.1}`` for ``'cosine'`` or ``{'step_size': 10}`` for
-        ``torch.optim.lr_scheduler.StepLR``.
-    alpha : float, default=0.0
-        L2 penalty (the optimizer's weight decay).
-    batch_size : int, default=32
-        Sequences per mini-batch; batches group sequences of similar length.
-    max_iter : int, default=100
-        Maximum number of epochs.
-    shuffle : bool, default=True
-        Shuffle samples (and the order of the length-grouped batches) each
-        epoch.
-    clip_grad_norm : float or None, default=1.0
-        Clip the gradient norm to this value; ``None`` disables clipping.
-    tbptt_steps : int, default=None
-        Truncated backpropagation through time: carry the state across chunks
-        of this many steps but cut the gradient between them. Needs
-        ``bidirectional=False`` and ``pooling='last'``; ``None`` backpropagates
-        through whole sequences.
-    early_stopping : bool, default=False
-        Hold out a validation split (see ``validation_fraction``), stop when
-        its loss (or R^2, see ``early_stopping_monitor``) stops improving and
-        restore the weights of its best epoch.
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping; the split holds
-        at least 20 samples (and one per class): ``max(ceil(fraction *
-        n_samples), n_classes, 20)``. With fewer than that left for training
-        (under 40 samples, e.g. a small cross-validation fold) the fit warns
-        and trains on every sample without early stopping: a smaller split's
-        curve is noise.
-    early_stopping_monitor : {'loss', 'score'}, default='loss'
-        What early stopping watches: the validation loss (smooth even on a few
-        dozen samples), or the validation score (accuracy, R^2, exact match; it
-        moves in steps on small splits and stops too early).
-    n_iter_no_change : int, default=10
-        Stop after this many epochs in a row without an improvement of at least
-        ``tol`` of the monitored value (the validation loss or score with early
-        stopping, else the training loss). Epochs whose training loss is above
-        0.9 x the loss of a constant predictor (class-prior cross-entropy;
-        target variance) do not count: a network that has not left that plateau
-        has not converged. With early stopping on small data, 20 stops less
-        early (measured). ``tol=None`` runs every epoch.
-    tol : float or None, default=1e-4
-        Smallest decrease of the monitored loss (or increase of the score) that
-        counts as an improvement, in absolute terms. ``None`` switches the
-        stopping rule off: every one of the ``max_iter`` epochs runs (a fixed
-        budget, as with ``lr_schedule='cosine'``), without a
-        ``ConvergenceWarning``; early stopping still restores the weights of
-        the best validation epoch.
-    device : {'auto', 'cpu', 'cuda'} or torch.device, default='auto'
-        Where the network trains and predicts; ``'auto'`` uses CUDA when
-        available.
-    n_threads : int or None, default=1
-        Torch intra-op threads while this estimator fits and predicts
-        (``torch.set_num_threads``, process-wide; the previous count is
-        restored afterwards). One thread is the fastest for the small recurrent
-        networks skrnn trains and keeps results independent of the machine's
-        cores and of ``GridSearchCV(n_jobs=...)``; raise it for large networks
-        on an idle machine. ``None`` leaves torch's setting alone.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation
-        split. Runs on the CPU with a fixed seed are identical.
-    verbose : int, default=0
-        Show a progress bar with the loss when > 0.
-    warm_start : bool, default=False
-        Continue from the previous fit's weights (and optimizer state).
-    callbacks : list or None, default=None
-        Objects with any of ``on_fit_begin(estimator)``,
-        ``on_epoch_end(estimator, epoch, logs)`` (``logs``: ``epoch``,
-        ``loss``, ``lr``, and ``val_loss``, ``val_score`` with early stopping;
-        returning True stops after that epoch) and ``on_fit_end(estimator)``;
-        see :mod:`skrnn.callbacks` (``Checkpoint``, ``CSVLogger``,
-        ``MetricsLogger``). Cloned as deep copies; ``save`` stores
-        ``callbacks=None`` (with a warning), pickle keeps them.
+    $optimizer
+    $learning_rate_init
+    $lr_schedule
+    $lr_schedule_params
+    $alpha
+    $batch_size
+    $max_iter
+    $shuffle
+    $clip_grad_norm
+    $tbptt_steps
+    $early_stopping
+    $validation_fraction
+    $early_stopping_monitor
+    $n_iter_no_change
+    $tol
+    $device
+    $n_threads
+    $random_state
+    $verbose
+    $warm_start
+    $callbacks
     return_sequences : bool, default=False
         Predict one output per real time step. ``y`` then has ``X``'s layout: a
         list of ``(T_i,)`` / ``(T_i, n_outputs)`` arrays for ragged ``X``, an
@@ -211,9 +111,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         heavy-tailed targets, e.g. ratios to a window's last value of
         fast-growing series after
         :class:`~skrnn.preprocessing.WindowScaledRegressor`, whose few huge
-        values squeeze the other standardised targets towards 0 (M1 yearly:
-        MASE 2.4 robust against 34 standard on held-out history,
-        ``benchmarks/bench_forecast_panel.py``).
+        values squeeze the other standardised targets towards 0.
 
     Attributes
     ----------
@@ -313,14 +211,19 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_features) or \
                 (n_samples, n_timesteps), or list of arrays
+            Sequences: fixed-length, padded (see ``mask_value``) or ragged
+            (a list of ``(T_i, n_features)`` arrays).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets; per step (see ``return_sequences``) when that is set.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence; None weighs all equally.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
         self : RNNRegressor
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
 
@@ -328,9 +231,21 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     def partial_fit(self, X, y, sample_weight=None, sequence_lengths=None):
         """Run one epoch over ``(X, y)``, continuing from the current weights.
 
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; per step (see ``return_sequences``) when that is set.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss; None weighs all equally.
+        sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
+
         Returns
         -------
         self : RNNRegressor
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=True)
 
@@ -342,6 +257,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         X : array-like or list of arrays
             Sequences, in any form accepted by :meth:`fit`.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
@@ -361,6 +277,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         X : array-like or list of arrays
             Sequences, in any form accepted by :meth:`fit`.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
@@ -382,7 +299,25 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         return self._shaped(self._quantile_values(out), seqs)
 
     def score(self, X, y, sample_weight=None, sequence_lengths=None):
-        """R^2 of the prediction (over all real steps with ``return_sequences``)."""
+        """R^2 of the prediction (over all real steps with ``return_sequences``).
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), or per step
+            True targets, in the form :meth:`fit` takes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence (of each of its steps with
+            ``return_sequences``).
+        sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
+
+        Returns
+        -------
+        score : float
+            Coefficient of determination of :meth:`predict` against ``y``.
+        """
         if not self.return_sequences:
             return r2_score(y, self.predict(X, sequence_lengths), sample_weight=sample_weight)
         check_is_fitted(self, "module_")

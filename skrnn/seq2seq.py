@@ -34,6 +34,7 @@ from ._base import (
     store_params,
 )
 from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
+from ._docstrings import shared_parameters
 from ._nn.seq2seq import Seq2SeqNet, teacher_forced_loss
 from ._sequences.data import Sequences
 from ._sequences.config import fitted_data_format
@@ -59,6 +60,7 @@ from .plotting import save_attention_heatmap
 __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]
 
 
+@shared_parameters
 class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRNN):
     """Recurrent encoder-decoder (sequence to sequence) with attention.
 
@@ -83,11 +85,9 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Stacked layers of the encoder and of the decoder.
     bidirectional : bool, default=False
         Bidirectional encoder (the decoder is always left to right).
-    dropout : float, default=0.0
-        Dropout between stacked layers.
-    nonlinearity : {'tanh', 'relu'}, default='tanh'
-        Activation of the vanilla ``'rnn'`` cell.
-    embedding_dim : int, default=None
+    $dropout
+    $nonlinearity
+    embedding_dim : int or None, default=None
         When set, numeric ``X`` holds integer token ids (one per step) that go
         through an embedding of this size. Strings and token outputs are always
         embedded; their embedding size is ``embedding_dim``, or ``hidden_size``
@@ -96,60 +96,21 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Padding marker of padded array ``X`` (and ``y``): a step whose features
         all equal it is skipped wherever it sits (padding at either end or a
         missing step in the middle). ``None`` disables masking.
-    data_format : {'channels_last', 'channels_first'} or None, default=None
-        Layout of 3-D array and list input: ``(n_samples, n_timesteps,
-        n_features)`` / ``(T_i, n_features)`` (Keras), or ``(n_samples,
-        n_channels, n_timesteps)`` / ``(n_channels, T_i)``, the layout of aeon
-        and sktime (e.g. ``load_classification`` output). 2-D input is
-        univariate either way; sktime/aeon ``pd-multiindex`` DataFrames are
-        read one sequence per instance. Per-step outputs come back in the
-        input's layout. None (the default) follows the layout of a skrnn
-        transformer's output, else ``skrnn.set_config(data_format=...)`` /
-        ``skrnn.config_context``, else reads channels last; channels-last
-        input with ten times more features than steps is then an error that
-        asks for ``data_format``.
+    $data_format
     pooling : {'last', 'mean', 'max', 'attention'}, default='last'
         How the encoder's per-step outputs become the fixed-size representation
         returned by :meth:`transform`, which also initialises the decoder's
         state.
-    optimizer : {'adam', 'sgd', 'rmsprop'} or torch.optim.Optimizer subclass, default='adam'
-        Optimizer of the network's weights; a class is called as
-        ``optimizer(params, lr=learning_rate_init, weight_decay=alpha)``.
-    learning_rate_init : float, default=1e-3
-        Learning rate of the optimizer.
-    lr_schedule : {'constant', 'cosine', 'onecycle', 'plateau'} or torch.optim.lr_scheduler class, default='constant'
-        Learning-rate schedule over ``max_iter`` epochs (the current rate is in
-        ``lr_curve_`` and in the callbacks' ``logs['lr']``). ``'cosine'``:
-        linear warm-up over the first 5 % of the batches
-        (``lr_schedule_params``: ``warmup``, ``warmup_start_factor=0.01``,
-        ``eta_min=0``) then cosine annealing to ``eta_min``, stepped per batch;
-        ``'onecycle'``: torch's ``OneCycleLR(max_lr=learning_rate_init)``, per
-        batch; ``'plateau'``: ``ReduceLROnPlateau(factor=0.5, patience=5)`` on
-        the validation loss with early stopping, else the training loss, per
-        epoch. A ``torch.optim.lr_scheduler`` class is built as
-        ``cls(optimizer, **lr_schedule_params)`` and stepped per epoch
-        (``OneCycleLR`` and ``CyclicLR`` per batch;
-        ``lr_schedule_params['interval']`` = ``'epoch'`` or ``'batch'``
-        overrides). A ``warm_start`` fit starts its schedule anew from
-        ``learning_rate_init``; ``partial_fit`` trains at a constant
-        ``learning_rate_init``. The stopping rule may end a schedule early: use
-        ``tol=None`` to run it to its end. Default measured on
-        seven data sets: at a fixed budget constant 3e-3 is as good as cosine.
-    lr_schedule_params : dict or None, default=None
-        Keyword arguments of the schedule (see ``lr_schedule``), e.g.
-        ``{'warmup': 0.1}`` for ``'cosine'`` or ``{'step_size': 10}`` for
-        ``torch.optim.lr_scheduler.StepLR``.
-    alpha : float, default=0.0
-        L2 penalty (the optimizer's weight decay).
+    $optimizer
+    $learning_rate_init
+    $lr_schedule
+    $lr_schedule_params
+    $alpha
     batch_size : int, default=32
         Sequence pairs per mini-batch, grouped by input length.
-    max_iter : int, default=100
-        Maximum number of epochs.
-    shuffle : bool, default=True
-        Shuffle samples (and the order of the length-grouped batches) each
-        epoch.
-    clip_grad_norm : float or None, default=1.0
-        Clip the gradient norm to this value; ``None`` disables clipping.
+    $max_iter
+    $shuffle
+    $clip_grad_norm
     tbptt_steps : None, default=None
         Not supported (attention reads the whole input); must stay None.
     early_stopping : bool, default=False
@@ -159,57 +120,19 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         decoding; the negative loss for continuous outputs) stops improving;
         the best weights are restored. Seq2Seq fits have no plateau floor (no
         constant predictor marks 'nothing learned' for sequence outputs).
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping; the split holds
-        at least 20 samples (and one per class): ``max(ceil(fraction *
-        n_samples), n_classes, 20)``. With fewer than that left for training
-        (under 40 samples, e.g. a small cross-validation fold) the fit warns
-        and trains on every sample without early stopping: a smaller split's
-        curve is noise.
-    early_stopping_monitor : {'loss', 'score'}, default='loss'
-        What early stopping watches: the validation loss (smooth even on a few
-        dozen samples), or the validation score (accuracy, R^2, exact match; it
-        moves in steps on small splits and stops too early).
-    n_iter_no_change : int, default=10
-        Stop after this many epochs in a row without an improvement of at least
-        ``tol`` of the monitored value (the validation loss or score with early
-        stopping, else the training loss). Epochs whose training loss is above
-        0.9 x the loss of a constant predictor (class-prior cross-entropy;
-        target variance) do not count: a network that has not left that plateau
-        has not converged. With early stopping on small data, 20 stops less
-        early (measured). ``tol=None`` runs every epoch.
-    tol : float or None, default=1e-4
-        Smallest decrease of the monitored loss (or increase of the score) that
-        counts as an improvement, in absolute terms. ``None`` switches the
-        stopping rule off: every one of the ``max_iter`` epochs runs (a fixed
-        budget, as with ``lr_schedule='cosine'``), without a
-        ``ConvergenceWarning``; early stopping still restores the weights of
-        the best validation epoch.
-    device : {'auto', 'cpu', 'cuda'} or torch.device, default='auto'
-        Where the network trains and predicts; ``'auto'`` uses CUDA when
-        available.
-    n_threads : int or None, default=1
-        Torch intra-op threads while this estimator fits and predicts
-        (``torch.set_num_threads``, process-wide; the previous count is
-        restored afterwards). One thread is the fastest for the small recurrent
-        networks skrnn trains and keeps results independent of the machine's
-        cores and of ``GridSearchCV(n_jobs=...)``; raise it for large networks
-        on an idle machine. ``None`` leaves torch's setting alone.
+    $validation_fraction
+    $early_stopping_monitor
+    $n_iter_no_change
+    $tol
+    $device
+    $n_threads
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, dropout, teacher forcing and the
         validation split; CPU runs with a fixed seed are identical.
-    verbose : int, default=0
-        Show a progress bar with the loss when > 0.
+    $verbose
     warm_start : bool, default=False
         Continue from the previous fit's weights and vocabularies.
-    callbacks : list or None, default=None
-        Objects with any of ``on_fit_begin(estimator)``,
-        ``on_epoch_end(estimator, epoch, logs)`` (``logs``: ``epoch``,
-        ``loss``, ``lr``, and ``val_loss``, ``val_score`` with early stopping;
-        returning True stops after that epoch) and ``on_fit_end(estimator)``;
-        see :mod:`skrnn.callbacks` (``Checkpoint``, ``CSVLogger``,
-        ``MetricsLogger``). Cloned as deep copies; ``save`` stores
-        ``callbacks=None`` (with a warning), pickle keeps them.
+    $callbacks
     attention : {'bahdanau', 'luong'} or None, default='bahdanau'
         ``'bahdanau'``: additive attention with the previous decoder state, the
         context is fed into the cell. ``'luong'``: multiplicative ("general")
@@ -222,7 +145,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Beam search width for token outputs; 1 is greedy decoding. Beams are
         ranked by length-normalised log-probability. Continuous outputs are
         always decoded greedily.
-    max_output_length : int, default=None
+    max_output_length : int or None, default=None
         Longest output generated by :meth:`predict`. None: twice the longest
         target seen in ``fit``. Must not be shorter than the longest target.
     output_type : {'auto', 'tokens', 'continuous'}, default='auto'
@@ -424,12 +347,14 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             targets. See ``output_type``. None trains a sequence autoencoder
             (``y = X``); so does ``learn_from='X'``, which ignores ``y``.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence; None weighs all equally.
         sequence_lengths : array-like of shape (n_samples,), default=None
             Real lengths of post-padded array ``X``.
 
         Returns
         -------
         self : Seq2SeqTransformer
+            The fitted estimator.
         """
         return self._fit(X, self._fit_targets(y), sample_weight, sequence_lengths,
                          incremental=False)
@@ -453,11 +378,23 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         """Run one epoch over ``(X, y)``, continuing from the current weights.
 
         The vocabularies are learned on the first call and fixed afterwards.
-        See :meth:`fit` for the parameters.
+
+        Parameters
+        ----------
+        X : list of str, array-like or list of arrays
+            Input sequences, in any form accepted by :meth:`fit`.
+        y : list of str, array-like or list of arrays, default=None
+            Target sequences, one per input (see :meth:`fit`); None trains a
+            sequence autoencoder (``y = X``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence pair in the loss; None weighs all equally.
+        sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded array ``X``.
 
         Returns
         -------
         self : Seq2SeqTransformer
+            The fitted estimator.
         """
         return self._fit(X, self._fit_targets(y), sample_weight, sequence_lengths,
                          incremental=True)
@@ -491,6 +428,7 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             Input sequences, in the form used in :meth:`fit`. Characters or
             token ids unseen in ``fit`` map to the unknown token.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
         return_attention : bool, default=False
             Also return the attention weights of each prediction.
 
@@ -517,7 +455,9 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Parameters
         ----------
         X : list of str, array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
@@ -533,11 +473,27 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return out.astype(np.float64)
 
     def fit_transform(self, X, y=None, **fit_params):
-        """Fit, then return :meth:`transform` of ``X``; see :meth:`fit`.
+        """Fit, then return :meth:`transform` of ``X``.
 
         With ``learn_from='auto'`` (the default) ``y`` is ignored and the
         sequence autoencoder is trained: this is the call a ``Pipeline`` or
         ``FeatureUnion`` makes, passing the labels of a later step as ``y``.
+
+        Parameters
+        ----------
+        X : list of str, array-like or list of arrays
+            Input sequences, in any form accepted by :meth:`fit`.
+        y : list of str, array-like or list of arrays, default=None
+            Target sequences (see :meth:`fit`); None trains a sequence
+            autoencoder.
+        **fit_params : dict
+            ``sample_weight`` and ``sequence_lengths``, passed to :meth:`fit`
+            (``sequence_lengths`` also to :meth:`transform`).
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components_)
+            The encoder's outputs pooled over the real steps (``pooling``).
         """
         sequence_lengths = fit_params.get("sequence_lengths")
         self.fit(X, self._fit_targets(y, transforming=True), **fit_params)
@@ -558,14 +514,18 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Parameters
         ----------
         X : list of str, array-like or list of arrays
+            Sequences, in any form accepted by :meth:`fit`.
         y : list of str, array-like or list of arrays
             True output sequences.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the score; None weighs all equally.
         sequence_lengths : array-like of shape (n_samples,), default=None
+            Real lengths of post-padded ``X`` (overrides ``mask_value``).
 
         Returns
         -------
         score : float
+            Share of the sequences predicted exactly (R^2 for continuous outputs).
         """
         outputs, _, _ = self._predict_internal(X, sequence_lengths, False)
         raw, kind, _ = self._read_targets(y, len(outputs))

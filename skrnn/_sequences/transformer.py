@@ -52,6 +52,7 @@ class _SequenceTransformer(ConfigCloneMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         self : estimator
+            The transformer, its output configured.
         """
         if transform is None:
             return self

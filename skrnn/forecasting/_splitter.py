@@ -64,7 +64,18 @@ class PanelTimeSeriesSplit(BaseCrossValidator):
         self.time_col = time_col
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Number of folds (``n_splits``)."""
+        """Number of folds (``n_splits``).
+
+        Parameters
+        ----------
+        X, y, groups : object, default=None
+            Ignored; present for scikit-learn's splitter interface.
+
+        Returns
+        -------
+        n_splits : int
+            The number of ``(train, test)`` pairs :meth:`split` yields.
+        """
         return self.n_splits
 
     def split(self, X, y=None, groups=None):

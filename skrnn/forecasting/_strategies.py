@@ -116,7 +116,8 @@ def future_index(index, horizon, freq=None):
 
     Returns
     -------
-    DatetimeIndex, PeriodIndex or integer Index of length horizon
+    future : DatetimeIndex, PeriodIndex or integer Index of length horizon
+        The time stamps after the last one of ``index``, one step apart.
 
     Examples
     --------

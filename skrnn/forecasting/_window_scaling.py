@@ -108,6 +108,7 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         self : WindowScaledRegressor
+            The fitted estimator.
         """
         X, loc, scale = self._scale(X, reset=True)
         y = np.asarray(y, dtype=np.float64)
@@ -124,16 +125,34 @@ class WindowScaledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, window, n_features)
+            Windows, NaN-padded where a row has less history.
+        **predict_params : dict
+            Passed to ``regressor_.predict``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions on the scale of feature ``column``.
         """
         return self._unscaled("predict", X, **predict_params)
 
     @available_if(_regressor_has("predict_quantiles"))
     def predict_quantiles(self, X, **predict_params):
-        """The regressor's ``predict_quantiles``, mapped back to each window's level."""
+        """The regressor's ``predict_quantiles``, mapped back to each window's level.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window, n_features)
+            Windows, NaN-padded where a row has less history.
+        **predict_params : dict
+            Passed to ``regressor_.predict_quantiles``.
+
+        Returns
+        -------
+        y_quantiles : ndarray of shape (n_samples, n_quantiles) or \
+                (n_samples, n_outputs, n_quantiles)
+            Every quantile level, on the scale of feature ``column``.
+        """
         return self._unscaled("predict_quantiles", X, **predict_params)
 
     def _unscaled(self, method, X, **predict_params):

@@ -152,6 +152,7 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
         Returns
         -------
         self : TimeSeriesWindower
+            The fitted transformer.
         """
         table, values, groups = self._read(X, reset=True)
         self._check_lengths(table, groups)
@@ -206,6 +207,7 @@ class TimeSeriesWindower(OneToOneFeatureMixin, _SequenceTransformer):
         Parameters
         ----------
         X : array-like of shape (n_timesteps, window, n_features)
+            Windows made by :meth:`transform` (one per time step).
 
         Returns
         -------

@@ -33,9 +33,20 @@ class PersistenceMixin:
     numpy weights, rebuilt with ``_build_network()`` when loaded."""
 
     def save(self, path, *, key=None):
-        """Save the estimator to ``path`` (str, path or binary file) in skrnn's
-        safe model format, signed with HMAC-SHA256 if ``key`` (bytes or str)
-        is given; see :func:`save`. Returns the estimator, unchanged."""
+        """Save the estimator in skrnn's safe model format; see :func:`save`.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file
+            Where to write the model file (replaced atomically).
+        key : bytes, str or None, default=None
+            Signs the file with HMAC-SHA256 when given.
+
+        Returns
+        -------
+        self : object
+            The estimator, unchanged.
+        """
         save(self, path, key=key)
         return self
 
@@ -147,9 +158,15 @@ def trusted_types():
     and transformers, for ``skops.io.load(path, trusted=trusted_types())``.
 
     Read from the class tree: every scikit-learn estimator class whose
-    public home (``__module__``, see :func:`skrnn._home.public_home`) is a
+    public home (``__module__``, set by ``skrnn._home.public_home``) is a
     public skrnn module, so a new public class is trusted without a list to
-    keep."""
+    keep.
+
+    Returns
+    -------
+    types : list of str
+        Sorted dotted names (``'skrnn.classifier.RNNClassifier'``, ...).
+    """
     from sklearn.base import BaseEstimator
 
     found, stack = set(), [BaseEstimator]
@@ -186,7 +203,18 @@ def save(obj, path, *, key=None):
 
     Types :func:`load` would not trust (a custom optimizer class, a
     ``FunctionTransformer``'s own function, ...) raise a ``TypeError`` naming
-    them. ``key`` (bytes or str) signs the file with HMAC-SHA256.
+    them.
+
+    Parameters
+    ----------
+    obj : estimator
+        A skrnn estimator or a scikit-learn pipeline (or other meta-estimator)
+        of skrnn and scikit-learn steps, fitted or not.
+    path : str, path-like or binary file
+        Where to write the model file; a file path is replaced atomically.
+    key : bytes, str or None, default=None
+        Signs the file with HMAC-SHA256 when given; :func:`load` then needs
+        the same key.
     """
     import skops.io as sio
     from sklearn.base import BaseEstimator
@@ -280,12 +308,28 @@ def _check_record(members, key):
 def load(path, *, key=None, max_bytes=MAX_BYTES):
     """Load an estimator saved with :func:`save`, without running code from it.
 
-    ``path`` is a str, path or binary file. With ``key`` (bytes or str) the
-    file must carry an HMAC-SHA256 signature made with it. ``max_bytes`` caps
-    the file and its inflated members. Weights load onto the CPU. Raises
-    :class:`ModelFileError` (a ``ValueError``) for files that are not skrnn
-    models, truncated, corrupted, tampered with, over a cap, badly signed or of
-    another format version.
+    Weights load onto the CPU.
+
+    Parameters
+    ----------
+    path : str, path-like or binary file
+        The model file written by :func:`save`.
+    key : bytes, str or None, default=None
+        When given, the file must carry an HMAC-SHA256 signature made with it.
+    max_bytes : int, default=MAX_BYTES
+        Cap on the size of the file and of each of its inflated members.
+
+    Returns
+    -------
+    estimator : estimator
+        The saved estimator or pipeline.
+
+    Raises
+    ------
+    ModelFileError
+        (a ``ValueError``) For files that are not skrnn models, truncated,
+        corrupted, tampered with, over a cap, badly signed or of another format
+        version.
     """
     import skops.io as sio
 

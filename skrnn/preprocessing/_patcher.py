@@ -140,6 +140,7 @@ class SequencePatcher(_SequenceTransformer):
         Returns
         -------
         self : SequencePatcher
+            The fitted transformer.
         """
         seqs = self._read(X, reset=True)
         self._patch_rows(seqs)  # a too-short sequence with remainder='drop' fails here

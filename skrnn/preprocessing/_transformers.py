@@ -133,6 +133,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, _SequenceTransformer):
         Returns
         -------
         self : SequencePadder
+            The fitted transformer.
         """
         seqs = self._read_sequences(X, reset=True)
         self.maxlen_ = int(self.maxlen or seqs.spans().max())
@@ -291,6 +292,7 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         Returns
         -------
         self : SequenceScaler
+            The fitted transformer.
         """
         values = self._read_sequences(X, reset=True, mask_value=self.mask_value).values
         self.n_steps_seen_ = values.shape[0]
