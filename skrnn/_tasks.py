@@ -179,6 +179,10 @@ class ClassificationTask(_SequenceNetTask):
         y = column_or_1d(y, warn=True)
         if len(y) != X.n_samples:
             raise ValueError(f"y has {len(y)} labels but X has {X.n_samples} sequences.")
+        _check_no_nan_label(y, "y")
+        if classes is not None:
+            as_given = classes if isinstance(classes, np.ndarray) else np.array(list(classes), dtype=object)
+            _check_no_nan_label(as_given, "classes")
         check_classification_targets(y)
         if first:
             est._label_encoder = LabelEncoder().fit(y if classes is None else classes)
@@ -215,6 +219,24 @@ class ClassificationTask(_SequenceNetTask):
 
     def inference_output(self, est, outputs, X):
         return est.classes_[outputs.argmax(1)]
+
+
+def _check_no_nan_label(y, name):
+    """A clear error for missing labels (NaN, also among strings, where
+    sorting the labels would fail with a TypeError)."""
+    if y.dtype.kind in "fc":
+        missing = np.isnan(y)
+    elif y.dtype.kind == "O":
+        missing = np.fromiter((v is None or (isinstance(v, (float, np.floating)) and v != v) for v in y.ravel()),
+                              dtype=bool, count=y.size)
+    else:
+        return
+    if missing.any():
+        where = np.flatnonzero(missing)
+        raise ValueError(
+            f"{name} holds a missing label ({y.ravel()[where[0]]} at index {where[0]}, {len(where)} in all); "
+            "classification labels must all be known: drop those samples or give them a label of their own."
+        )
 
 
 def _encoded_class_weight(class_weight, classes):
