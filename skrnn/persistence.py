@@ -147,13 +147,17 @@ class PersistenceMixin:
             v.size for v in weights.values())
         if extra > 2**24:
             raise ModelFileError(f"{where} declares {extra} unsaved buffer elements")
-        # under the process-wide initialisation lock: a fit initialising in
-        # another thread keeps its seeded starting weights
-        with seeded_init(0):
-            module = self._build_network()
-        # the stored arrays become the weights (no copy, in native byte order)
-        module.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v, v.dtype.newbyteorder("=")))
-                                for k, v in weights.items()}, assign=True)
+        # the stored arrays become the weights of the meta network (no copy,
+        # no initialisation that would be overwritten)
+        state = {k: torch.from_numpy(np.ascontiguousarray(v, v.dtype.newbyteorder("="))) for k, v in weights.items()}
+        module = meta
+        module.load_state_dict(state, assign=True)
+        if any(t.is_meta for t in (*module.parameters(), *module.buffers())):  # unsaved buffers
+            # built under the process-wide initialisation lock: a fit
+            # initialising in another thread keeps its seeded starting weights
+            with seeded_init(0):
+                module = self._build_network()
+            module.load_state_dict(state, assign=True)
         return module.train(bool(training))
 
 
