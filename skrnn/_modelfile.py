@@ -1,10 +1,13 @@
 """The checks :func:`skrnn.load` runs on a model file before skops reads it.
 
-:mod:`zipfile` (the parser skops uses) reads the zip directory once its end
-record has been checked; every size the file declares is then compared with
-the bytes there and with the caps below before anything is allocated for it.
-The result is a canonical in-memory zip (stored members, exactly the checked
-bytes) that :func:`skops.io.loads` reads.
+The file is read in pieces of at most ``CHUNK`` bytes: its end record and
+zip directory first (every declared size and feature is compared with the
+caps below and the bytes there before anything is allocated for it), then
+each member, inflated, CRC-checked and hashed as it is read and kept as a
+list of chunks (never joined into a second copy). :class:`CanonicalZip`
+presents the checked members to :func:`skops.io.load` as a stored zip built
+in place: each member is handed over whole when zipfile reads it, then
+forgotten, so the members exist once until skops has built its arrays.
 """
 
 import bisect

@@ -58,7 +58,7 @@ _LOADING = contextvars.ContextVar("skrnn_loading_model_file", default=False)
 
 # What a model file may set besides an estimator's parameters: its fitted
 # attributes and the private state fit keeps (by the class that sets them;
-# tests/test_persistence.py fits every configuration and checks this list).
+# tests/test_reliability.py fits every configuration and checks this list).
 _RNN_STATE = {
     "_weights", "_training", "_torch_params", "_optimizer_state", "_network_spec", "_lr_schedule_class",
     "_fitted_on_table", "_fitted_with_lengths", "_n_step_features", "_token_vocabulary",
