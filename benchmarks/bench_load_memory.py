@@ -25,7 +25,6 @@ Usage::
 """
 
 import argparse
-import io
 import json
 import os
 import subprocess

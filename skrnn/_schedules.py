@@ -141,7 +141,7 @@ def make_schedule(schedule, params, optimizer, *, lr, epochs, steps_per_epoch):
         return Schedule()
     if schedule == "cosine":
         opts = {**_DEFAULTS["cosine"], **params}
-        warm = min(int(round(opts["warmup"] * total)), int(round(opts["max_warmup_epochs"] * steps_per_epoch)))
+        warm = min(round(opts["warmup"] * total), round(opts["max_warmup_epochs"] * steps_per_epoch))
         cosine = lr_scheduler.CosineAnnealingLR(
             optimizer, T_max=max(1, total - warm), eta_min=opts["eta_min"]
         )

@@ -15,6 +15,7 @@ import os
 
 import torch
 
+
 def _cores():
     try:
         return len(os.sched_getaffinity(0))

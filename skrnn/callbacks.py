@@ -35,7 +35,6 @@ and warns; ``skrnn.persistence.save(pipeline)`` of a pipeline holding callbacks 
 import csv
 import math
 import os
-import tempfile
 
 import torch
 

@@ -54,7 +54,6 @@ import itertools
 import json
 import os
 import platform
-import tempfile
 import threading
 import warnings
 import zlib
@@ -62,9 +61,20 @@ import zlib
 import numpy as np
 import torch
 
-from ._modelfile import (NPY_HEAD, CanonicalZip, ModelFileError, Source, check_npy, check_schema, open_archive,
-                         pack, parse_json, read_archive, read_member)
 from ._atomic import replace_file
+from ._modelfile import (
+    NPY_HEAD,
+    CanonicalZip,
+    ModelFileError,
+    Source,
+    check_npy,
+    check_schema,
+    open_archive,
+    pack,
+    parse_json,
+    read_archive,
+    read_member,
+)
 from ._seeding import seeded_init
 
 __all__ = ["PersistenceMixin", "ModelFileError", "save", "load", "trusted_types"]
@@ -455,7 +465,7 @@ def _check_record(names, raw, key):
     if _RECORD not in names or "schema.json" not in names:
         raise ModelFileError(f"not a skrnn model file (no {_RECORD}; a plain skops file opens with "
                              "skops.io.load(path, trusted=...))")
-    record = parse_json(raw() , _RECORD)
+    record = parse_json(raw(), _RECORD)
     record = record if isinstance(record, dict) and isinstance(record.get("versions", {}), dict) else {}
     version = record.get("format_version")
     if record.get("format") != FORMAT_NAME or type(version) is not int or version < 2:

@@ -444,7 +444,7 @@ def test_fuzzed_files_load_identically_or_raise_model_file_error(tmp_path):
     (identically, unless its parameters were edited) or raises
     ``ModelFileError``, within a second. ``SKRNN_FUZZ_CASES`` sets the number
     of cases (default 300)."""
-    n = int(os.environ.get("SKRNN_FUZZ_CASES", 300))
+    n = int(os.environ.get("SKRNN_FUZZ_CASES", "300"))
     proc = subprocess.run([sys.executable, "-c", _FUZZ, "1234", str(n), str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

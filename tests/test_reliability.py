@@ -17,11 +17,10 @@ import threading
 import numpy as np
 import pytest
 import torch
+from _modelfiles import attrs, build, edit_schema, json_value, members
 from torch.optim import lr_scheduler
 
-from _modelfiles import attrs, build, edit_schema, json_value, members
-from skrnn import RNNClassifier, RNNRegressor, SequenceScaler, load
-from skrnn import _schedules
+from skrnn import RNNClassifier, RNNRegressor, SequenceScaler, _schedules, load
 from skrnn._threads import torch_threads
 from skrnn.callbacks import Checkpoint
 from skrnn.persistence import FITTED_STATE, MAX_THREADS, ModelFileError, save
