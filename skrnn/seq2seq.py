@@ -99,8 +99,8 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     lr_schedule : {'constant', 'cosine', 'onecycle', 'plateau'} or torch.optim.lr_scheduler class, default='constant'
         Learning-rate schedule over ``max_iter`` epochs (the current rate is in
         ``lr_curve_`` and in the callbacks' ``logs['lr']``). ``'cosine'``:
-        linear warm-up over the first 5 % of the batches, at most 5 epochs
-        (``lr_schedule_params``: ``warmup``, ``max_warmup_epochs=5``,
+        linear warm-up over the first 5 % of the batches, at most 10 epochs
+        (``lr_schedule_params``: ``warmup``, ``max_warmup_epochs=10``,
         ``warmup_start_factor=0.01``, ``eta_min=0``) then cosine annealing to
         ``eta_min``, stepped per batch;
         ``'onecycle'``: torch's ``OneCycleLR(max_lr=learning_rate_init)``, per

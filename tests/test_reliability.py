@@ -421,31 +421,33 @@ def _rates_before_the_cap(epochs, steps_per_epoch, lr=0.1):
 
 
 @pytest.mark.parametrize("steps_per_epoch", [1, 3, 7, 40])
-@pytest.mark.parametrize("epochs", [100, 20, 60])
+@pytest.mark.parametrize("epochs", [100, 20, 60, 150, 200])
 def test_default_max_iter_schedule_is_unchanged(epochs, steps_per_epoch):
-    """max_iter <= 100 (the default is 100): the same rates as before."""
+    """max_iter <= 200 (the default is 100, the recommended configuration
+    150): the same rates as before the warm-up cap."""
     assert _rates("cosine", None, epochs, steps_per_epoch) == _rates_before_the_cap(epochs, steps_per_epoch)
 
 
 def test_warm_up_is_bounded_in_epochs_for_a_large_max_iter():
     rates = _rates("cosine", None, 10_000, 4)
     assert rates[0] == pytest.approx(0.001)
-    assert rates[5 * 4] == pytest.approx(0.1)  # full rate after 5 epochs, not after 500
-    assert min(rates[5 * 4:8 * 4 + 1]) > 0.0999
+    assert rates[10 * 4] == pytest.approx(0.1)  # full rate after 10 epochs, not after 500
+    assert min(rates[10 * 4:20 * 4 + 1]) > 0.0999
     assert _rates("cosine", {"max_warmup_epochs": 50}, 10_000, 4)[50 * 4] == pytest.approx(0.1)
     with pytest.raises(ValueError, match="max_warmup_epochs"):
         _schedules.check_schedule("cosine", {"max_warmup_epochs": -1})
 
 
 def test_a_fit_stopped_early_ran_at_the_full_rate():
-    """max_iter=10_000 left to the stopping rule, stopped after 8 epochs."""
+    """max_iter=10_000 left to the stopping rule, stopped after 12 epochs."""
     X = np.random.RandomState(0).normal(size=(32, 4, 2))
-    stop = type("Stop", (), {"on_epoch_end": lambda self, est, epoch, logs: epoch >= 8})()
+    stop = type("Stop", (), {"on_epoch_end": lambda self, est, epoch, logs: epoch >= 12})()
     est = RNNClassifier(**{**SMALL, "max_iter": 10_000}, lr_schedule="cosine", learning_rate_init=0.01,
                         batch_size=16, callbacks=[stop]).fit(X, np.arange(32) % 2)
-    assert est.n_iter_ == 8
+    assert est.n_iter_ == 12
     assert est.lr_curve_[0] == pytest.approx(1e-4)
-    assert min(est.lr_curve_[5:]) > 0.00999  # not 1/60 of the rate, as with a warm-up of 500 epochs
+    assert est.lr_curve_[7] > 0.6 * 0.01  # 1/40 of the rate with a warm-up of 500 epochs
+    assert min(est.lr_curve_[10:]) > 0.00999
 
 
 # ------------------------------------------------------------ 10: NaN labels
