@@ -8,7 +8,12 @@ skrnn saves it: stored members) together with two variants:
 - ``refused``: the same file whose recorded SHA-256 no longer matches, the
   most expensive refusal (every member is read, inflated, checked and
   hashed before the verdict);
-- ``deflated``: the valid file with deflated members (``--deflated``).
+- ``deflated``: the valid file with deflated members (``--deflated``);
+- ``sparse`` and ``sparse refused``: a small model whose ``best_loss_`` is
+  an array of that many MiB, zeros but one random byte in 256, deflated about
+  75 times (just under the ratio cap of 100: a file of 1.3 % of its inflated
+  size, as a hostile one would be), valid and with a wrong checksum
+  (``--sparse``).
 
 Each load runs in a fresh process that has imported skrnn, skops and torch; the
 number reported is the increase of the peak resident set size during the
@@ -21,7 +26,7 @@ inflated size + 100 MiB, about 1 s per 100 MiB inflated.
 Usage::
 
     python benchmarks/bench_load_memory.py                   # 256 and 1024 MiB
-    python benchmarks/bench_load_memory.py --mib 64 256 --deflated
+    python benchmarks/bench_load_memory.py --mib 64 256 --deflated --sparse
 """
 
 import argparse
@@ -94,6 +99,34 @@ def write_files(mib, directory, deflated):
     return files
 
 
+def write_sparse_files(mib, directory):
+    """A small model file with an array of ``mib`` MiB, almost all zeros,
+    deflated, and the same file with a wrong checksum."""
+    import hashlib
+
+    import numpy as np
+
+    from skrnn import RNNClassifier
+
+    X = np.random.RandomState(0).normal(size=(4, 2, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = RNNClassifier(hidden_size=2, max_iter=1, random_state=0, device="cpu").fit(X, [0, 1, 0, 1])
+    sparse = np.zeros(mib * 2**20, dtype=np.uint8)
+    sparse[::256] = np.random.RandomState(0).randint(1, 256, size=sparse[::256].size)
+    est.best_loss_ = sparse
+    path = os.path.join(directory, f"sparse-{mib}.skrnn")
+    est.save(path)
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    files = {"sparse": path, "sparse refused": os.path.join(directory, f"sparse-refused-{mib}.skrnn")}
+    _write_zip(files["sparse"], parts, zipfile.ZIP_DEFLATED)
+    record = json.loads(parts["skrnn.json"])
+    record["sha256"] = hashlib.sha256(b"another file").hexdigest()
+    _write_zip(files["sparse refused"], {**parts, "skrnn.json": json.dumps(record).encode()}, zipfile.ZIP_DEFLATED)
+    return files
+
+
 def _write_zip(path, parts, compression):
     with zipfile.ZipFile(path, "w", compression=compression) as zf:
         for name, data in parts.items():
@@ -111,6 +144,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=int, nargs="+", default=[256, 1024])
     parser.add_argument("--deflated", action="store_true", help="also a file with deflated members")
+    parser.add_argument("--sparse", action="store_true", help="also a deflated sparse array, valid and refused")
     args = parser.parse_args(argv)
     mib_ = 2**20
     print("| inflated MiB | file | outcome | peak RSS increase MiB | bound MiB | seconds | s per 100 MiB |")
@@ -118,11 +152,13 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as directory:
         for mib in args.mib:
             files = write_files(mib, directory, args.deflated)
-            size = inflated_size(files["valid"])
+            if args.sparse:
+                files.update(write_sparse_files(mib, directory))
             for case, path in files.items():
+                size = inflated_size(path)
                 result = measure(path)
-                bound = size * (1 if case == "refused" else 3) + 100 * mib_
-                print(f"| {size / mib_:.0f} | {case} ({os.path.getsize(path) / mib_:.0f} MiB on disk) | "
+                bound = size * (1 if "refused" in case else 3) + 100 * mib_
+                print(f"| {size / mib_:.0f} | {case} ({os.path.getsize(path) / mib_:.1f} MiB on disk) | "
                       f"{result['outcome']} | {result['peak'] / mib_:.0f} | {bound / mib_:.0f} | "
                       f"{result['seconds']:.2f} | {result['seconds'] / (size / mib_ / 100):.2f} |", flush=True)
                 os.unlink(path)
