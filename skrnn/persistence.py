@@ -63,6 +63,7 @@ import torch
 
 from ._atomic import replace_file
 from ._modelfile import (
+    CHUNK,
     NPY_HEAD,
     CanonicalZip,
     ModelFileError,
@@ -84,7 +85,6 @@ FORMAT_VERSION = 2
 MAX_BYTES = 2**31
 MAX_THREADS = 4096  # n_threads a model file may set (it is clamped to the machine's cores when used)
 _RECORD = "skrnn.json"
-_CHUNK = 4 * 2**20
 _SKRNN_TYPES = set()  # "module.Name" of every PersistenceMixin subclass
 _SKRNN_CLASSES = []
 _LOADING = contextvars.ContextVar("skrnn_loading_model_file", default=False)
@@ -443,7 +443,7 @@ def _source(stack, path, max_bytes, where):
     else:
         f, base, size = io.BytesIO(), 0, 0
         while size <= max_bytes:
-            chunk = path.read(min(_CHUNK, max_bytes + 1 - size))
+            chunk = path.read(min(CHUNK, max_bytes + 1 - size))
             if not chunk:
                 break
             size += f.write(chunk)

@@ -152,8 +152,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         available.
     n_threads : int or None, default=1
         Torch intra-op threads while this estimator fits and predicts
-        (``torch.set_num_threads``, process-wide; the previous count is
-        restored afterwards). One thread is the fastest for the small recurrent
+        (``torch.set_num_threads`` of the calling thread, at most the
+        machine's cores; that thread's previous count is restored afterwards). One thread is the fastest for the small recurrent
         networks skrnn trains and keeps results independent of the machine's
         cores and of ``GridSearchCV(n_jobs=...)``; raise it for large networks
         on an idle machine. ``None`` leaves torch's setting alone.
