@@ -27,13 +27,15 @@ read and kept once as a list of chunks, and skops gets the checked members
 without copies (:class:`skrnn._modelfile.CanonicalZip`); the stored arrays
 become the network's weights. A refused file costs at most what its members
 inflate to + 100 MiB of memory, a valid one 3 x that + 100 MiB (the members,
-the arrays skops builds from them, a network being built); a file object
+the arrays skops builds from them, and a member joined from its chunks or a
+network with unsaved buffers built on the CPU); a file object
 that cannot seek is first copied (+ its size). Worst case of the default caps
 (``max_bytes`` = 2 GiB inflated): 2.1 GiB for a refused file, 6.1 GiB for a
-valid one (measured 1.0 x and 2.0-2.6 x the inflated size by
-``benchmarks/bench_load_memory.py``), about 0.7 s per 100 MiB of stored members
-(15 s at the cap) and, for deflated members, zlib's inflate speed (about
-2 s per 100 MiB measured, 40 s at the cap).
+valid one (measured 1.0 x and 2.0 to 3.0 x the inflated size by
+``benchmarks/bench_load_memory.py``), about 0.3 s per 100 MiB to refuse and
+0.55 s per 100 MiB to load stored members (6 s and 11 s at the cap) and, for
+deflated members, zlib's inflate speed (1.2 to 1.6 s per 100 MiB of weights
+measured, about 35 s at the cap).
 
 A model file sets only what the estimator has: array nodes name numeric
 numpy arrays or scalars, an estimator's state holds its parameters and its
