@@ -85,9 +85,10 @@ SHARED_PARAMETERS = {
         "Learning-rate schedule over ``max_iter`` epochs (the current rate is in "
         "``lr_curve_`` and in the callbacks' ``logs['lr']``). ``'constant'``: "
         "``learning_rate_init`` throughout; ``'cosine'``: "
-        "linear warm-up over the first 5 % of the batches "
-        "(``lr_schedule_params``: ``warmup``, ``warmup_start_factor=0.01``, "
-        "``eta_min=0``) then cosine annealing to ``eta_min``, stepped per batch; "
+        "linear warm-up over the first 5 % of the batches, at most 10 epochs "
+        "(``lr_schedule_params``: ``warmup``, ``max_warmup_epochs=10``, "
+        "``warmup_start_factor=0.01``, ``eta_min=0``) then cosine annealing to "
+        "``eta_min``, stepped per batch; "
         "``'onecycle'``: torch's ``OneCycleLR(max_lr=learning_rate_init)``, per "
         "batch; ``'plateau'``: ``ReduceLROnPlateau(factor=0.5, patience=5)`` on "
         "the validation loss with early stopping, else the training loss, per "
@@ -174,8 +175,8 @@ SHARED_PARAMETERS = {
     "n_threads": (
         "int or None",
         "Torch intra-op threads while this estimator fits and predicts "
-        "(``torch.set_num_threads``, process-wide; the previous count is "
-        "restored afterwards). One thread keeps results independent of the "
+        "(``torch.set_num_threads`` of the calling thread, at most the machine's "
+        "cores; that thread's previous count is restored afterwards). One thread keeps results independent of the "
         "machine's cores and of ``GridSearchCV(n_jobs=...)``; raise it for large "
         "networks on an idle machine. ``None`` leaves torch's setting alone.",
     ),

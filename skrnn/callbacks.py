@@ -35,7 +35,6 @@ and warns; ``skrnn.persistence.save(pipeline)`` of a pipeline holding callbacks 
 import csv
 import math
 import os
-import tempfile
 
 import torch
 
@@ -116,7 +115,8 @@ class Checkpoint(Callback):
 
     After each epoch whose monitored value is the best so far, the network's
     ``state_dict`` is written to ``path`` with ``torch.save`` (atomically:
-    a temporary file then a rename). Read it back with :meth:`restore` or
+    a temporary file then a rename; through a symbolic link to its target,
+    keeping the replaced file's permissions). Read it back with :meth:`restore` or
     ``torch.load(path, weights_only=True)``.
 
     Parameters
@@ -189,16 +189,9 @@ class Checkpoint(Callback):
 
 
 def _atomic_torch_save(obj, path):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".skrnn-ckpt-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from .persistence._atomic import replace_file
+
+    replace_file(path, lambda f: torch.save(obj, f))
 
 
 class CSVLogger(Callback):

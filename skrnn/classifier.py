@@ -283,6 +283,11 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         y = column_or_1d(y, warn=True)
         if len(y) != X.n_samples:
             raise ValueError(f"y has {len(y)} labels but X has {X.n_samples} sequences.")
+        _check_no_nan_label(y, "y")
+        if classes is not None:
+            as_given = (classes if isinstance(classes, np.ndarray)
+                        else np.array(list(classes), dtype=object))
+            _check_no_nan_label(as_given, "classes")
         check_classification_targets(y)
         if first:
             self._label_encoder = LabelEncoder().fit(y if classes is None else classes)
@@ -335,6 +340,26 @@ def _require_y(est, y):
     if y is None:
         raise ValueError(
             f"{type(est).__name__} requires y to be passed, but the target y is None."
+        )
+
+
+def _check_no_nan_label(y, name):
+    """A clear error for missing labels (NaN, also among strings, where
+    sorting the labels would fail with a TypeError)."""
+    if y.dtype.kind in "fc":
+        missing = np.isnan(y)
+    elif y.dtype.kind == "O":
+        missing = np.fromiter(
+            (v is None or (isinstance(v, (float, np.floating)) and v != v) for v in y.ravel()),
+            dtype=bool, count=y.size)
+    else:
+        return
+    if missing.any():
+        where = np.flatnonzero(missing)
+        raise ValueError(
+            f"{name} holds a missing label ({y.ravel()[where[0]]} at index {where[0]}, "
+            f"{len(where)} in all); classification labels must all be known: drop those "
+            "samples or give them a label of their own."
         )
 
 

@@ -1,6 +1,6 @@
 """Hostile model files: crafted archives, arrays, documents and networks
-whose declared sizes lie, and a fuzz test of random byte flips and
-truncations under an address-space limit. Every case must load identically
+whose declared sizes lie, and a fuzz test of random byte flips,
+truncations and hostile schema values under a 3 GiB address-space limit. Every case must load identically
 or raise ``ModelFileError`` (nothing else), quickly and without allocating
 what the file declares."""
 
@@ -368,35 +368,65 @@ def test_huge_network_spec(good):
 
 # ---------------------------------------------------------------------- fuzz
 _FUZZ = textwrap.dedent("""
-    import io, json, resource, sys, time, warnings, zipfile
-    import numpy as np
+    import io, json, os, random, resource, sys, time, warnings, zipfile
+    import numpy as np, torch
     sys.path.insert(0, "tests")
-    from _modelfiles import build, members
+    from _modelfiles import attrs, build, json_value, members
     from skrnn import RNNClassifier, load
     from skrnn.persistence import ModelFileError
     warnings.simplefilter("ignore")
+    torch.set_num_threads(1)
     X = np.random.RandomState(0).normal(size=(20, 4, 2))
     est = RNNClassifier(hidden_size=3, max_iter=1, random_state=0, device="cpu").fit(X, np.arange(20) % 2)
     buf = io.BytesIO(); est.save(buf)
     files = [buf.getvalue(), build(members(buf.getvalue()), compression=zipfile.ZIP_DEFLATED)]
     expected = est.predict_proba(X)
     load(io.BytesIO(files[1])).predict_proba(X)  # warm up before limiting memory
-    with open("/proc/self/statm") as f:
-        used = int(f.read().split()[0]) * resource.getpagesize()
-    resource.setrlimit(resource.RLIMIT_AS, (used + 2**30, used + 2**30))
-    rng = np.random.default_rng(int(sys.argv[1]))
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))  # as `ulimit -v 3145728` would
+    rng, pick = np.random.default_rng(int(sys.argv[1])), random.Random(int(sys.argv[1]))
+    path = os.path.join(sys.argv[3], "fuzzed.skrnn")
+    hostile = [json_value(2**31 - 1), json_value(-1), json_value(1e308), json_value("meta"), json_value(None),
+               {"__class__": "void", "__module__": "numpy", "__loader__": "NdArrayNode", "type": "numpy",
+                "file": "0.npy"},
+               {"__class__": "Adam", "__module__": "torch.optim", "__loader__": "TypeNode", "content": {}}]
+
+    def edit_schema(data):
+        parts = members(data)
+        schema = json.loads(parts["schema.json"])
+        nodes, stack = [], [schema]
+        while stack:  # every dict holding nodes: an attribute, a list item, a network spec entry
+            node = stack.pop()
+            for key, child in (node.items() if isinstance(node, dict) else enumerate(node)):
+                if isinstance(child, (dict, list)):
+                    nodes.append((node, key))
+                    stack.append(child)
+        node, key = pick.choice(nodes)
+        node[key] = pick.choice(hostile + [json_value(int(rng.integers(-2**40, 2**40)))])
+        parts["schema.json"] = json.dumps(schema).encode()
+        return build(parts)
+
     out = {"loaded": 0, "refused": 0, "other": [], "slowest": 0.0}
     for case in range(int(sys.argv[2])):
         data = bytearray(files[case % 2])
-        if case % 3 == 0:
+        if case % 4 == 0:
             data = data[: int(rng.integers(0, len(data)))]
+        elif case % 4 == 3:
+            data = bytearray(edit_schema(files[0]))
         else:
             for pos in rng.integers(0, len(data), size=int(rng.integers(1, 5))):
                 data[pos] ^= int(rng.integers(1, 256))
+        if case % 3 == 0:
+            source = io.BytesIO(bytes(data))
+        else:  # a path: the case that reserved max_bytes + 1 bytes before any check
+            with open(path, "wb") as f:
+                f.write(data)
+            source = path
         start = time.perf_counter()
         try:
-            same = np.array_equal(load(io.BytesIO(bytes(data))).predict_proba(X), expected)
-            out["loaded" if same else "other"] += 1 if same else [f"{case}: loaded differently"]
+            same = np.array_equal(load(source).predict_proba(X), expected)
+            out["loaded"] += 1
+            if not same and case % 4 != 3:
+                out["other"].append(f"{case}: loaded differently")
         except ModelFileError:
             out["refused"] += 1
         except BaseException as exc:
@@ -406,12 +436,17 @@ _FUZZ = textwrap.dedent("""
 """)
 
 
-def test_fuzzed_files_load_identically_or_raise_model_file_error():
-    """Random byte flips and truncations of a saved file, stored and deflated,
-    in a process whose address space is capped at its usage + 1 GiB."""
-    n = 400
-    proc = subprocess.run([sys.executable, "-c", _FUZZ, "1234", str(n)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+@pytest.mark.fuzz
+def test_fuzzed_files_load_identically_or_raise_model_file_error(tmp_path):
+    """Random byte flips, truncations and hostile schema values (checksum
+    fixed) of a saved file, stored and deflated, from paths and file objects,
+    in a process whose address space is capped at 3 GiB: every case loads
+    (identically, unless its parameters were edited) or raises
+    ``ModelFileError``, within a second. ``SKRNN_FUZZ_CASES`` sets the number
+    of cases (default 300)."""
+    n = int(os.environ.get("SKRNN_FUZZ_CASES", "300"))
+    proc = subprocess.run([sys.executable, "-c", _FUZZ, "1234", str(n), str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["other"] == []

@@ -6,9 +6,15 @@ the stopping rule may end a fit earlier):
 
 - ``'constant'``: no scheduler.
 - ``'cosine'``: linear warm-up over the first ``warmup`` share of the steps
-  (default 0.05) from ``warmup_start_factor`` (default 0.01) x the learning
-  rate, then cosine annealing to ``eta_min`` (default 0) -- ``LinearLR`` then
-  ``CosineAnnealingLR`` in a ``SequentialLR``, stepped per batch.
+  (default 0.05), at most ``max_warmup_epochs`` epochs (default 10), from
+  ``warmup_start_factor`` (default 0.01) x the learning rate, then cosine
+  annealing to ``eta_min`` (default 0) -- ``LinearLR`` then
+  ``CosineAnnealingLR`` in a ``SequentialLR``, stepped per batch. Up to
+  ``max_iter=200`` (the default is 100) the cap changes nothing (5 % of 200
+  epochs is 10); a large ``max_iter`` left to the stopping rule gets the full
+  learning rate after 10 epochs instead of after 5 % of the budget, and a fit that stops
+  early has run at close to the full rate (the cosine decays over the whole
+  budget) rather than in a warm-up that never ended.
 - ``'onecycle'``: ``OneCycleLR(max_lr=learning_rate_init)``, stepped per batch.
 - ``'plateau'``: ``ReduceLROnPlateau(factor=0.5, patience=5)`` on the
   monitored loss (the validation loss with early stopping, else the training
@@ -28,7 +34,7 @@ from torch.optim import lr_scheduler
 NAMED = ("constant", "cosine", "onecycle", "plateau")
 _PER_BATCH = (lr_scheduler.OneCycleLR, lr_scheduler.CyclicLR)
 _DEFAULTS = {
-    "cosine": {"warmup": 0.05, "warmup_start_factor": 0.01, "eta_min": 0.0},
+    "cosine": {"warmup": 0.05, "max_warmup_epochs": 10, "warmup_start_factor": 0.01, "eta_min": 0.0},
     "onecycle": {},
     "plateau": {"factor": 0.5, "patience": 5},
     "constant": {},
@@ -83,6 +89,10 @@ def check_schedule(schedule, params):
             )
         if schedule == "cosine" and not 0 <= params.get("warmup", 0.05) < 1:
             raise ValueError("lr_schedule_params['warmup'] is the warm-up share of the steps: 0 <= warmup < 1.")
+        cap = params.get("max_warmup_epochs", 10)
+        if schedule == "cosine" and (isinstance(cap, bool) or not isinstance(cap, (int, float)) or not cap >= 0):
+            raise ValueError("lr_schedule_params['max_warmup_epochs'] caps the warm-up in epochs: a number "
+                             f">= 0; got {cap!r}.")
 
 
 def _torch_names(schedule):
@@ -131,7 +141,7 @@ def make_schedule(schedule, params, optimizer, *, lr, epochs, steps_per_epoch):
         return Schedule()
     if schedule == "cosine":
         opts = {**_DEFAULTS["cosine"], **params}
-        warm = int(round(opts["warmup"] * total))
+        warm = min(round(opts["warmup"] * total), round(opts["max_warmup_epochs"] * steps_per_epoch))
         cosine = lr_scheduler.CosineAnnealingLR(
             optimizer, T_max=max(1, total - warm), eta_min=opts["eta_min"]
         )

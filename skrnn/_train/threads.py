@@ -11,41 +11,40 @@ cores and of ``GridSearchCV(n_jobs=...)``.
 
 import contextlib
 import functools
-import threading
+import os
 
 import torch
 
-_lock = threading.Lock()
-_active = 0
-_saved = None
+
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 @contextlib.contextmanager
 def torch_threads(n):
-    """Run the block with ``torch.set_num_threads(n)`` (``None``: unchanged)
-    and restore the caller's count afterwards.
+    """Run the block with ``torch.set_num_threads(n)`` (``None``: unchanged;
+    at most the machine's cores) and restore the calling thread's own count
+    afterwards.
 
-    torch's setting is process-wide: blocks running at the same time in
-    several threads share the setting of the first one, and the caller's count
-    comes back when the last one ends.
+    torch's count is the calling thread's OpenMP setting: blocks running at
+    the same time in several threads each set and restore their own, so
+    however their fits interleave, every thread gets back the count it had.
     """
-    global _active, _saved
     if n is None:
         yield
         return
-    with _lock:
-        if _active == 0:
-            _saved = torch.get_num_threads()
-            if _saved != n:
-                torch.set_num_threads(n)
-        _active += 1
+    n = max(1, min(int(n), _cores()))
+    saved = torch.get_num_threads()
+    if saved != n:
+        torch.set_num_threads(n)
     try:
         yield
     finally:
-        with _lock:
-            _active -= 1
-            if _active == 0 and torch.get_num_threads() != _saved:
-                torch.set_num_threads(_saved)
+        if torch.get_num_threads() != saved:
+            torch.set_num_threads(saved)
 
 
 def with_torch_threads(method):

@@ -1,20 +1,37 @@
 """Saving and loading model files (see :mod:`skrnn.persistence`)."""
 
 import contextlib
+import contextvars
 import hashlib
 import hmac
+import inspect
+import io
 import itertools
 import json
 import os
 import platform
-import tempfile
 import threading
 import warnings
+import zlib
 
 import numpy as np
 import torch
 
-from ._modelfile import ModelFileError, check_npy, check_schema, pack, parse_json, read_archive
+from ._atomic import replace_file
+from ._modelfile import (
+    CHUNK,
+    NPY_HEAD,
+    CanonicalZip,
+    ModelFileError,
+    Source,
+    check_npy,
+    check_schema,
+    open_archive,
+    pack,
+    parse_json,
+    read_archive,
+    read_member,
+)
 from .._compat import validate_params
 from .._home import public_home
 from .._nn.seeding import seeded_init
@@ -24,7 +41,35 @@ __all__ = ["PersistenceMixin", "ModelFileError", "save", "load", "trusted_types"
 FORMAT_NAME = "skrnn-model"
 FORMAT_VERSION = 2
 MAX_BYTES = 2**31
+MAX_THREADS = 4096  # n_threads a model file may set (it is clamped to the machine's cores when used)
 _RECORD = "skrnn.json"
+_LOADING = contextvars.ContextVar("skrnn_loading_model_file", default=False)
+
+# What a model file may set besides an estimator's parameters: its fitted
+# attributes and the private state fit keeps (by the class that sets them;
+# tests/test_reliability.py fits every configuration and checks this list).
+_RNN_STATE = {
+    "_weights", "_training", "_torch_params", "_optimizer_state", "_network_spec", "_lr_schedule_class",
+    "_fitted_on_table", "_fitted_with_lengths", "_n_step_features", "_token_vocabulary",
+    "n_features_in_", "feature_names_in_", "n_iter_", "loss_curve_", "lr_curve_", "validation_scores_",
+    "validation_loss_curve_", "best_loss_", "best_validation_score_", "n_tokens_",
+}
+_TABLE_STATE = {"n_features_in_", "feature_names_in_", "_fitted_on_table", "_n_step_features"}
+FITTED_STATE = {
+    "BaseRNN": _RNN_STATE,
+    "RNNClassifier": {"classes_", "_label_encoder"},
+    "RNNRegressor": {"n_outputs_", "quantiles_", "target_mean_", "target_scale_", "_y_one_d"},
+    "Seq2SeqTransformer": {"input_type_", "input_vocabulary_", "output_type_", "output_vocabulary_",
+                           "max_target_length_", "n_components_", "n_outputs_", "_output_one_d"},
+    "SequencePadder": _TABLE_STATE | {"maxlen_"},
+    "SequenceScaler": _TABLE_STATE | {"mean_", "var_", "scale_", "n_steps_seen_"},
+    "TimeSeriesWindower": {"n_features_in_", "feature_names_in_", "history_", "next_stamps_",
+                           "series_ids_", "_time_kind"},
+    "SequencePatcher": _TABLE_STATE | {"n_step_features_"},
+    "WindowScaledRegressor": {"regressor_", "n_features_in_", "feature_names_in_"},
+    # the layout a fit settled on, and the configuration carried by a clone
+    "ConfigCloneMixin": {"_resolved_data_format", "_cloned_config"},
+}
 
 
 @public_home("skrnn.persistence")
@@ -40,7 +85,7 @@ class PersistenceMixin:
         path : str, path-like or binary file
             Where to write the model file (replaced atomically).
         key : bytes, str or None, default=None
-            Signs the file with HMAC-SHA256 when given.
+            Signs the file with HMAC-SHA256 when given (non-empty).
 
         Returns
         -------
@@ -70,6 +115,8 @@ class PersistenceMixin:
     def __setstate__(self, state):
         state = dict(state)
         for name, (kind, value) in state.pop("_torch_params", {}).items():
+            if _LOADING.get() and (name, kind) not in (("device", "device"), ("optimizer", "optimizer")):
+                raise ModelFileError(f"the stored {name!r} claims to be a torch {kind}")
             state[name] = torch.device(value) if kind == "device" else _optimizer(value)
         if state.get("_optimizer_state") is not None:
             state["_optimizer_state"] = _map(state["_optimizer_state"], np.ndarray, torch.from_numpy)
@@ -100,11 +147,17 @@ class PersistenceMixin:
             v.size for v in weights.values())
         if extra > 2**24:
             raise ModelFileError(f"{where} declares {extra} unsaved buffer elements")
-        # under the process-wide initialisation lock: a fit initialising in
-        # another thread keeps its seeded starting weights
-        with seeded_init(0):
-            module = self._build_network()
-        module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+        # the stored arrays become the weights of the meta network (no copy,
+        # no initialisation that would be overwritten)
+        state = {k: torch.from_numpy(np.ascontiguousarray(v, v.dtype.newbyteorder("="))) for k, v in weights.items()}
+        module = meta
+        module.load_state_dict(state, assign=True)
+        if any(t.is_meta for t in (*module.parameters(), *module.buffers())):  # unsaved buffers
+            # built under the process-wide initialisation lock: a fit
+            # initialising in another thread keeps its seeded starting weights
+            with seeded_init(0):
+                module = self._build_network()
+            module.load_state_dict(state, assign=True)
         return module.train(bool(training))
 
 
@@ -152,24 +205,14 @@ def _short(exc):
     return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
 
 
-@public_home("skrnn.persistence")
-def trusted_types():
-    """What :func:`load` trusts besides skops' defaults: skrnn's estimators
-    and transformers, for ``skops.io.load(path, trusted=trusted_types())``.
-
-    Read from the class tree: every scikit-learn estimator class whose
-    public home (``__module__``, set by ``skrnn._home.public_home``) is a
-    public skrnn module, so a new public class is trusted without a list to
-    keep.
-
-    Returns
-    -------
-    types : list of str
-        Sorted dotted names (``'skrnn.classifier.RNNClassifier'``, ...).
-    """
+def _known_classes():
+    """skrnn's public estimator and transformer classes, read from the class
+    tree: every scikit-learn estimator whose public home (``__module__``,
+    see :func:`skrnn._home.public_home`) is a public skrnn module, so a new
+    public class is known without a list to keep."""
     from sklearn.base import BaseEstimator
 
-    found, stack = set(), [BaseEstimator]
+    found, stack = {}, [BaseEstimator]
     while stack:
         cls = stack.pop()
         for sub in cls.__subclasses__():
@@ -178,20 +221,155 @@ def trusted_types():
             if parts[0] == "skrnn" and not sub.__name__.startswith("_") and not any(
                 p.startswith("_") for p in parts
             ):
-                found.add(f"{sub.__module__}.{sub.__qualname__}")
-    return sorted(found)
+                found[f"{sub.__module__}.{sub.__qualname__}"] = sub
+    return [found[k] for k in sorted(found)]
+
+
+def _state_keys():
+    """``{"module.Class": keys its state may hold}`` of skrnn's types: its
+    parameters, sklearn's version stamp and its fitted attributes."""
+    out = {}
+    for cls in _known_classes():
+        keys = {"_sklearn_version", *cls._get_param_names()}
+        for base in cls.__mro__:
+            keys |= FITTED_STATE.get(base.__name__, set())
+        out[f"{cls.__module__}.{cls.__name__}"] = keys
+    return out
+
+
+def _skrnn_objects(obj):
+    """The skrnn estimators and transformers in ``obj`` (itself, the steps of
+    pipelines and other meta-estimators, their parameters)."""
+    from sklearn.base import BaseEstimator
+
+    known, stack, found = tuple(_known_classes()), [obj], []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, BaseEstimator):
+            if isinstance(item, known):
+                found.append(item)
+            stack.extend(item.get_params(deep=False).values())
+    return found
+
+
+def _check_loaded(obj):
+    """What loads also predicts: every skrnn object's parameters pass the
+    constraints a user's values do, and fitted attributes fit its network."""
+    for est in _skrnn_objects(obj):
+        what = type(est).__name__
+        try:
+            validate_params(est)
+        except ValueError as exc:
+            raise ModelFileError(f"the stored {what} has an invalid parameter: {exc}") from None
+        if isinstance(est, PersistenceMixin):
+            _check_loaded_rnn(est, what)
+
+
+def _check_loaded_rnn(est, what):
+    from .._train.schedules import is_scheduler_class
+
+    state = vars(est)
+    for name, value in state.items():  # classes and functions only where skrnn stores them by name
+        if isinstance(value, type) or inspect.isroutine(value):
+            allowed = {"optimizer": lambda v: isinstance(v, type) and issubclass(v, torch.optim.Optimizer),
+                       "lr_schedule": is_scheduler_class}.get(name, lambda v: False)
+            if not allowed(value):
+                raise ModelFileError(f"the stored {what}.{name} is the class or function {value!r}")
+    if est.n_threads is not None and est.n_threads > MAX_THREADS:
+        raise ModelFileError(f"the stored {what} sets n_threads={est.n_threads}; at most {MAX_THREADS}")
+    if est.callbacks is not None:
+        raise ModelFileError(f"the stored {what} holds callbacks; model files store callbacks=None")
+    try:
+        device = None if est.device == "auto" else torch.device(est.device)
+    except (RuntimeError, TypeError, ValueError):
+        device = torch.device("meta")
+    if device is not None and device.type not in ("cpu", "cuda"):
+        raise ModelFileError(f"the stored {what} runs on device={est.device!r}; model files run on "
+                             "'auto', 'cpu' or 'cuda'")
+    module = state.get("module_")
+    if module is None:
+        if any(k.endswith("_") and not k.startswith("_") and k != "n_features_in_" for k in state):
+            raise ModelFileError(f"the stored {what} has fitted attributes but no network")
+        return
+    # what predict reads to check its input: counts are positive ints, the
+    # layout one of the two names
+    for name in ("_n_step_features", "n_features_in_", "n_tokens_"):
+        value = state.get(name)
+        if name in state and not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+                                  and value >= 1):
+            raise ModelFileError(f"the stored {what}.{name} is {value!r}; a positive integer is expected")
+    if state.get("_resolved_data_format") not in (None, "channels_last", "channels_first"):
+        raise ModelFileError(f"the stored {what}._resolved_data_format is "
+                             f"{state['_resolved_data_format']!r}")
+    tensors = [*module.parameters(), *module.buffers(), *_tensors(state.get("_optimizer_state"))]
+    if any(t.device.type != "cpu" for t in tensors):
+        raise ModelFileError(f"the stored network of {what} is not on the CPU")
+    outputs = state.get("_network_spec", {}).get("n_outputs")
+    if "classes_" in state:
+        classes = state["classes_"]
+        encoder = getattr(state.get("_label_encoder"), "classes_", None)
+        if not (isinstance(classes, np.ndarray) and classes.ndim == 1 and len(classes) == outputs
+                and isinstance(encoder, np.ndarray) and np.array_equal(encoder, classes)):
+            raise ModelFileError(f"the stored {what} has {np.size(classes)} classes but its network "
+                                 f"{outputs} outputs (or a label encoder of other classes)")
+    if "n_outputs_" in state and "quantiles_" in state:
+        n_outputs = state["n_outputs_"]
+        levels = 1 if state["quantiles_"] is None else np.size(state["quantiles_"])
+        scales = [np.size(state.get(k, 1)) for k in ("target_mean_", "target_scale_") if k in state]
+        if not (isinstance(n_outputs, int) and n_outputs * levels == outputs
+                and all(n in (1, n_outputs) for n in scales)):
+            raise ModelFileError(f"the stored {what} has {n_outputs} outputs of {levels} levels but its "
+                                 f"network {outputs} outputs")
+
+
+def _tensors(obj):
+    if torch.is_tensor(obj):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _tensors(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _tensors(v)
+
+
+@public_home("skrnn.persistence")
+def trusted_types():
+    """What :func:`load` trusts besides skops' defaults.
+
+    Returns
+    -------
+    names : list of str
+        ``"module.Class"`` of skrnn's public estimators and transformers (read
+        from the class tree), for ``skops.io.load(path,
+        trusted=trusted_types())``.
+    """
+    return [f"{c.__module__}.{c.__qualname__}" for c in _known_classes()]
 
 
 # ------------------------------------------------------------------ save / load
 def _digest(members):
     h = hashlib.sha256()
     for name in sorted(members):
-        h.update(b"%s\0%d\0" % (name.encode(), len(members[name])) + members[name])
+        h.update(b"%s\0%d\0" % (name.encode(), len(members[name])))
+        h.update(members[name])
     return h.hexdigest()
 
 
+def _check_key(key):
+    """``key`` signs and verifies files: non-empty bytes or str (anything
+    else would be turned into bytes silently: ``0`` is the empty key)."""
+    if key is not None and not (isinstance(key, (bytes, str)) and len(key) > 0):
+        what = f"an empty {type(key).__name__}" if isinstance(key, (bytes, str)) else type(key).__name__
+        raise TypeError(f"key must be a non-empty bytes or str (the signing secret); got {what}.")
+
+
 def _signature(record, key):
-    key = key.encode() if isinstance(key, str) else bytes(key)
+    key = key.encode() if isinstance(key, str) else key
     body = json.dumps({k: v for k, v in record.items() if k != "hmac_sha256"}, sort_keys=True)
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
@@ -203,7 +381,8 @@ def save(obj, path, *, key=None):
 
     Types :func:`load` would not trust (a custom optimizer class, a
     ``FunctionTransformer``'s own function, ...) raise a ``TypeError`` naming
-    them.
+    them. A replaced file keeps its mode, and a symbolic link is written
+    through to its target.
 
     Parameters
     ----------
@@ -213,12 +392,13 @@ def save(obj, path, *, key=None):
     path : str, path-like or binary file
         Where to write the model file; a file path is replaced atomically.
     key : bytes, str or None, default=None
-        Signs the file with HMAC-SHA256 when given; :func:`load` then needs
-        the same key.
+        Signs the file with HMAC-SHA256 when given (non-empty bytes or str;
+        anything else is a ``TypeError``); :func:`load` then needs the same key.
     """
     import skops.io as sio
     from sklearn.base import BaseEstimator
 
+    _check_key(key)
     if not isinstance(obj, BaseEstimator):
         raise TypeError(f"save stores skrnn estimators and scikit-learn pipelines of them; got "
                         f"{type(obj).__module__}.{type(obj).__qualname__}.")
@@ -244,16 +424,7 @@ def save(obj, path, *, key=None):
     if hasattr(path, "write"):
         path.write(blob)
         return
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".skrnn-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    replace_file(path, lambda f: f.write(blob))
 
 
 def _versions():
@@ -266,26 +437,44 @@ def _versions():
             "sklearn": sklearn.__version__, "numpy": np.__version__, "python": platform.python_version()}
 
 
-def _read(path, max_bytes, where):
-    too_big = not hasattr(path, "read") and os.path.getsize(path) > max_bytes  # refused unread
-    with contextlib.nullcontext(path) if hasattr(path, "read") else open(path, "rb") as f:
-        data = b"" if too_big else f.read(max_bytes + 1)
-    if too_big or len(data) > max_bytes:
+def _source(stack, path, max_bytes, where):
+    """The model file as a :class:`Source`, its size checked against
+    ``max_bytes`` before anything is read: a path is opened (and read member
+    by member later), a seekable file object is read from its position, any
+    other is copied in 4 MiB chunks until its end or past ``max_bytes``."""
+    if not hasattr(path, "read"):
+        f = stack.enter_context(open(path, "rb"))
+        base, size = 0, os.fstat(f.fileno()).st_size
+    elif getattr(path, "seekable", lambda: False)():
+        f, base = path, path.tell()
+        size = f.seek(0, os.SEEK_END) - base
+        stack.callback(f.seek, base + size)  # left at the end, as a whole read would
+    else:
+        f, base, size = io.BytesIO(), 0, 0
+        while size <= max_bytes:
+            chunk = path.read(min(CHUNK, max_bytes + 1 - size))
+            if not chunk:
+                break
+            size += f.write(chunk)
+    if size > max_bytes:
         raise ModelFileError(f"Cannot load {where}: it is larger than max_bytes={max_bytes}.")
-    return bytes(data)
+    return Source(f, base, size)
 
 
-def _check_record(members, key):
-    if set(members) == {_RECORD, "tensors.pt"}:
+def _check_record(names, raw, key):
+    """The checked ``skrnn.json`` (``raw``) of an archive of ``names``; its
+    signature with ``key``. The members' checksum is compared later, as
+    they are read."""
+    if set(names) == {_RECORD, "tensors.pt"}:
         raise ModelFileError(
             "it uses skrnn's model format version 1 (a torch pickle of the weights), which this "
             "version does not read. Convert it where it was saved: with that skrnn version, "
             "pickle.dump(skrnn.load(path), f) to a file you keep, then here pickle.load(f).save(path)"
         )
-    if _RECORD not in members or "schema.json" not in members:
+    if _RECORD not in names or "schema.json" not in names:
         raise ModelFileError(f"not a skrnn model file (no {_RECORD}; a plain skops file opens with "
                              "skops.io.load(path, trusted=...))")
-    record = parse_json(members.pop(_RECORD), _RECORD)
+    record = parse_json(raw(), _RECORD)
     record = record if isinstance(record, dict) and isinstance(record.get("versions", {}), dict) else {}
     version = record.get("format_version")
     if record.get("format") != FORMAT_NAME or type(version) is not int or version < 2:
@@ -295,13 +484,44 @@ def _check_record(members, key):
         saved = record.get("versions", {}).get("skrnn", "a newer version")
         raise ModelFileError(f"the file uses model format version {version}, written by skrnn "
                              f"{saved}; this skrnn reads version {FORMAT_VERSION}. Upgrade skrnn to load it")
-    if record.get("sha256") != _digest(members):
-        raise ModelFileError("the members do not match the checksum recorded in skrnn.json: the "
-                             "file was corrupted or modified after it was saved")
     if key is not None and not hmac.compare_digest(str(record.get("hmac_sha256")), _signature(record, key)):
         raise ModelFileError("its signature is missing or does not match the key (not signed with "
                              "this key, or modified after signing)")
     return record
+
+
+def _checked_members(src, max_bytes, key):
+    """The record, and the members of the model file in ``src`` (lists of
+    chunks, each member held once) with its schema rewritten by
+    :func:`check_schema`, every check passed: the archive's structure and
+    caps, the record and its signature, each member's CRC-32 and ``.npy``
+    header, the SHA-256 over all of them."""
+    archive = open_archive(src, max_bytes)
+    record = _check_record(archive, lambda: b"".join(read_member(src, archive[_RECORD])), key)
+    raw_schema = b"".join(read_member(src, archive["schema.json"]))
+    schema, files, refs = check_schema(raw_schema, _state_keys())
+    if set(files) != set(archive) - {"schema.json", _RECORD}:
+        raise ModelFileError("the archive members do not match the arrays its schema refers to")
+    members, digest = {}, hashlib.sha256()
+    for name in sorted(set(archive) - {_RECORD}):  # hashed as read, never joined
+        digest.update(b"%s\0%d\0" % (name.encode(), archive[name].size))
+        if name == "schema.json":
+            digest.update(raw_schema)
+            continue
+        chunks = read_member(src, archive[name], digest.update)
+        members[name] = chunks, archive[name].crc
+        head, n = [], 0
+        for chunk in chunks:  # the header is within the first bytes
+            head.append(chunk[:NPY_HEAD - n])
+            n += len(head[-1])
+            if n >= NPY_HEAD:
+                break
+        check_npy(b"".join(head), archive[name].size, name, files[name])
+    if record.get("sha256") != digest.hexdigest():
+        raise ModelFileError("the members do not match the checksum recorded in skrnn.json: the "
+                             "file was corrupted or modified after it was saved")
+    members["schema.json"] = [json.dumps(schema).encode()], None
+    return record, members, refs
 
 
 @public_home("skrnn.persistence")
@@ -315,7 +535,8 @@ def load(path, *, key=None, max_bytes=MAX_BYTES):
     path : str, path-like or binary file
         The model file written by :func:`save`.
     key : bytes, str or None, default=None
-        When given, the file must carry an HMAC-SHA256 signature made with it.
+        When given (non-empty bytes or str; anything else is a ``TypeError``),
+        the file must carry an HMAC-SHA256 signature made with it.
     max_bytes : int, default=MAX_BYTES
         Cap on the size of the file and of each of its inflated members.
 
@@ -328,23 +549,31 @@ def load(path, *, key=None, max_bytes=MAX_BYTES):
     ------
     ModelFileError
         (a ``ValueError``) For files that are not skrnn models, truncated,
-        corrupted, tampered with, over a cap, badly signed or of another format
-        version.
+        corrupted, tampered with, over a cap, badly signed, of another format
+        version, or that set what the estimator does not have or what its
+        parameters' constraints refuse.
     """
     import skops.io as sio
 
+    _check_key(key)
     where = repr(os.fspath(path)) if not hasattr(path, "read") else "the model file"
-    data = _read(path, max_bytes, where)
+    with contextlib.ExitStack() as stack:
+        src = _source(stack, path, max_bytes, where)
+        try:
+            record, members, refs = _checked_members(src, max_bytes, key)
+        except ModelFileError as exc:
+            raise ModelFileError(f"Cannot load {where}: {exc}.") from None
     try:
-        members = read_archive(data, max_bytes)
-        record = _check_record(members, key)
-        schema, files = check_schema(members["schema.json"])
-        if files != set(members) - {"schema.json"}:
-            raise ModelFileError("the archive members do not match the arrays its schema refers to")
-        for name in sorted(files):
-            check_npy(members[name], name)
-        members["schema.json"] = json.dumps(schema).encode()
-        obj = sio.loads(pack(members), trusted=trusted_types())
+        crcs = {name: zlib.crc32(chunks[0]) if crc is None else crc for name, (chunks, crc) in members.items()}
+        document = CanonicalZip({name: chunks for name, (chunks, _) in members.items()}, crcs, refs)
+        del members  # the document holds each member once, until skops takes it
+        token = _LOADING.set(True)
+        try:
+            obj = sio.load(document, trusted=trusted_types())
+        finally:
+            _LOADING.reset(token)
+        del document
+        _check_loaded(obj)
     except ModelFileError as exc:
         raise ModelFileError(f"Cannot load {where}: {exc}.") from None
     except Exception as exc:  # anything a malformed document can trigger in skops, untrusted types too
