@@ -25,7 +25,7 @@ from skrnn._train import schedules as _schedules
 from skrnn._train.threads import torch_threads
 from skrnn.callbacks import Checkpoint
 from skrnn.persistence import ModelFileError, save
-from skrnn.persistence._files import FITTED_STATE, MAX_THREADS
+from skrnn.persistence._checks import FITTED_STATE, MAX_THREADS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMALL = dict(hidden_size=3, max_iter=1, random_state=0, device="cpu")
@@ -195,7 +195,7 @@ def test_state_holds_only_parameters_and_fitted_attributes(good):
 def test_the_list_of_fitted_attributes_covers_every_configuration():
     """What fit sets is what a model file may set: a new fitted attribute
     must be added to ``skrnn.persistence.FITTED_STATE``."""
-    from skrnn.persistence._files import _state_keys
+    from skrnn.persistence._checks import _state_keys
 
     allowed = _state_keys()
     X = np.random.RandomState(0).normal(size=(40, 4, 2))
