@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -31,6 +30,9 @@ from ._nn.recurrent import SequenceNet
 from ._params import (  # noqa: F401  (the estimators import the types from here)
     ADDED_PARAMS,
     SHARED_CONSTRAINTS,
+    _optimizer_class,
+    estimator_snapshot,
+    store_params,
     Cell,
     DataFormat,
     DeviceSpec,
@@ -56,36 +58,9 @@ from .persistence import PersistenceMixin
 _INFERENCE_BATCH = 1024
 _VALIDATION_BATCH = 1024
 # Inputs whose compact (unpadded) values exceed this many bytes stay in host
-# memory during inference and go to the device batch by batch.
+# memory during inference and go to the device batch by batch (else they move
+# to the device once: the common case on a GPU; no difference on the CPU).
 _STREAM_BYTES = 1 << 28
-
-
-def _stream(seqs):
-    """Whether inference streams batches from host memory (large inputs) or
-    moves the compact input to the device once (the common case on a GPU;
-    no difference on the CPU)."""
-    return seqs.values.nbytes > _STREAM_BYTES
-
-
-def estimator_snapshot(estimator):
-    """A shallow copy of ``estimator`` sharing its attribute values, taken in
-    one step (a dict copy): fit works on one and publishes it, predict reads
-    one, so neither sees another thread's half-finished refit."""
-    snap = object.__new__(type(estimator))
-    snap.__dict__ = dict(estimator.__dict__)
-    return snap
-
-
-def store_params(estimator, params):
-    """Store an ``__init__``'s arguments (its ``locals()``) as attributes,
-    unchanged, as scikit-learn requires."""
-    for name, value in params.items():
-        if name != "self":
-            setattr(estimator, name, value)
-
-
-def _optimizer_class(value):
-    return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
 
 
 class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
@@ -478,38 +453,6 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
         return self
 
     # ----------------------------------------------------------- persistence
-    def save(self, path, *, key=None):
-        """Save the estimator in skrnn's safe model format.
-
-        See :func:`skrnn.persistence.save`. The format runs no code on load,
-        so it cannot hold callbacks: they are stored as ``callbacks=None``
-        with a warning (pickle/joblib keep them).
-
-        Parameters
-        ----------
-        path : str, path-like or binary file
-            Where to write the model file (replaced atomically).
-        key : bytes, str or None, default=None
-            Signs the file with HMAC-SHA256 when given.
-
-        Returns
-        -------
-        self : object
-            The estimator, unchanged.
-        """
-        target = self
-        if self.callbacks:
-            _warnings.warn(
-                f"{type(self).__name__}.save: the safe model format cannot hold callbacks "
-                "(loading them would run their code); the file stores callbacks=None. "
-                "Use pickle or joblib to keep them.",
-                UserWarning,
-            )
-            target = copy.copy(self)
-            target.callbacks = None
-        PersistenceMixin.save(target, path, key=key)
-        return self
-
     def __getstate__(self):
         return _schedules.schedule_by_name(super().__getstate__())
 
@@ -519,27 +462,14 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
         super().__setstate__(_schedules.schedule_from_name({**ADDED_PARAMS, **state}))
 
     # --------------------------------------------------------------- predict
-    def _inference_device(self):
-        if self.device == "auto":
-            return _setup.resolve_device("auto")
-        device = torch.device(self.device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            _warnings.warn(
-                "This model was set to device='cuda' but CUDA is not available; "
-                "predicting on the CPU.",
-                UserWarning,
-            )
-            return torch.device("cpu")
-        return device
-
     def _inference_batches(self, seqs):
         """The fitted network on the inference device and ``seqs`` as batches for it."""
-        device = self._inference_device()
+        device = _setup.inference_device(self.device)
         module = self.module_
         if next(module.parameters()).device != device:
             module.to(device)
         data = SequenceBatches(
-            seqs.values, seqs.offsets, device=device, stream=_stream(seqs)
+            seqs.values, seqs.offsets, device=device, stream=seqs.values.nbytes > _STREAM_BYTES
         )
         return module, data
 

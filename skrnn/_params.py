@@ -12,7 +12,8 @@ from ._compat import Interval, StrOptions
 from ._train import schedules as _schedules
 
 __all__ = ["Cell", "Nonlinearity", "PoolingKind", "DataFormat", "OptimizerSpec", "DeviceSpec",
-           "RandomState", "LRSchedule", "SHARED_CONSTRAINTS", "ADDED_PARAMS"]
+           "RandomState", "LRSchedule", "SHARED_CONSTRAINTS", "ADDED_PARAMS",
+           "estimator_snapshot", "store_params"]
 
 # Types of the shared parameters, used in every estimator's signature.
 Cell = Literal["rnn", "lstm", "gru"]
@@ -67,3 +68,24 @@ SHARED_CONSTRAINTS = {
     "warm_start": ["boolean"],
     "callbacks": [list, None],
 }
+
+
+def estimator_snapshot(estimator):
+    """A shallow copy of ``estimator`` sharing its attribute values, taken in
+    one step (a dict copy): fit works on one and publishes it, predict reads
+    one, so neither sees another thread's half-finished refit."""
+    snap = object.__new__(type(estimator))
+    snap.__dict__ = dict(estimator.__dict__)
+    return snap
+
+
+def store_params(estimator, params):
+    """Store an ``__init__``'s arguments (its ``locals()``) as attributes,
+    unchanged, as scikit-learn requires."""
+    for name, value in params.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
+def _optimizer_class(value):
+    return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)

@@ -8,7 +8,9 @@ import threading
 
 import torch
 
-__all__ = ["resolve_device", "make_optimizer", "prepare_torch"]
+from .. import _warnings
+
+__all__ = ["resolve_device", "make_optimizer", "prepare_torch", "inference_device"]
 
 
 def _import_lazy_torch_modules():
@@ -84,3 +86,19 @@ def make_optimizer(optimizer, params, lr, weight_decay):
         except (RuntimeError, TypeError, ValueError):
             return cls(params, lr=lr, weight_decay=weight_decay, foreach=True)
     return optimizer(params, lr=lr, weight_decay=weight_decay)
+
+
+def inference_device(device):
+    """Where a fitted network predicts: ``device`` ('auto' resolved), or the
+    CPU with a warning when it names CUDA and CUDA is not available."""
+    if device == "auto":
+        return resolve_device("auto")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        _warnings.warn(
+            "This model was set to device='cuda' but CUDA is not available; "
+            "predicting on the CPU.",
+            UserWarning,
+        )
+        return torch.device("cpu")
+    return device

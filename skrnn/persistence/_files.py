@@ -1,6 +1,7 @@
 """Saving and loading model files (see :mod:`skrnn.persistence`)."""
 
 import contextlib
+import copy
 import contextvars
 import hashlib
 import hmac
@@ -31,6 +32,7 @@ from ._modelfile import (
     read_archive,
     read_member,
 )
+from .. import _warnings
 from .._compat import validate_params
 from .._home import public_home
 from .._nn.seeding import seeded_init
@@ -53,6 +55,10 @@ class PersistenceMixin:
     def save(self, path, *, key=None):
         """Save the estimator in skrnn's safe model format; see :func:`save`.
 
+        The format runs no code on load, so it cannot hold callbacks: they are
+        stored as ``callbacks=None`` with a warning (pickle and joblib keep
+        them).
+
         Parameters
         ----------
         path : str, path-like or binary file
@@ -65,7 +71,17 @@ class PersistenceMixin:
         self : object
             The estimator, unchanged.
         """
-        save(self, path, key=key)
+        target = self
+        if getattr(self, "callbacks", None):
+            _warnings.warn(
+                f"{type(self).__name__}.save: the safe model format cannot hold callbacks "
+                "(loading them would run their code); the file stores callbacks=None. "
+                "Use pickle or joblib to keep them.",
+                UserWarning,
+            )
+            target = copy.copy(self)
+            target.callbacks = None
+        save(target, path, key=key)
         return self
 
     def __getstate__(self):
