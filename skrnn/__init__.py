@@ -1,6 +1,7 @@
 """skrnn: recurrent neural networks as scikit-learn estimators."""
 
 from .classifier import RNNClassifier
+from ._forecaster import RNNForecaster
 from .preprocessing import SequencePadder, SequencePatcher, SequenceScaler, TimeSeriesWindower
 from .persistence import load
 from .regressor import RNNRegressor
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "RNNClassifier",
+    "RNNForecaster",
     "RNNRegressor",
     "Seq2SeqTransformer",
     "SequencePadder",

@@ -27,6 +27,7 @@ from ._base import (
 )
 from ._compat import Interval, StrOptions, _fit_context
 from ._data import align_step_targets
+from ._scale_check import warn_if_scales_differ
 from ._tasks import RegressionTask
 
 
@@ -321,6 +322,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         -------
         self : RNNRegressor
         """
+        if not self.return_sequences:
+            warn_if_scales_differ(y)
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
