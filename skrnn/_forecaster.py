@@ -488,7 +488,9 @@ class RNNForecaster(BaseEstimator):
             z = (known - s.known_mean) / s.known_std
             cols.append(z[:n])
             for k in range(1, self.horizon + 1):
-                lead = np.full((n, z.shape[1]), np.nan)
+                # past a series' end the leads are unknown: those rows have no
+                # targets either, so they never train (0 keeps the windower happy)
+                lead = np.zeros((n, z.shape[1]))
                 lead[: max(0, len(z) - k)][: n] = z[k:][:n]
                 cols.append(lead)
         static = self._static_features(s)
@@ -561,7 +563,10 @@ class RNNForecaster(BaseEstimator):
         elif kind == "multiindex_series":
             kind = "multiindex"
         columns = list(table.values.columns)
-        target = self._target_of(columns, what)
+        if not reset and self._columns[0] in columns:
+            target = self._columns[0]
+        else:
+            target = self._target_of(columns, what)
         static, known = self._static_names, self._known_names
         missing = [c for c in static + known if c not in columns]
         if missing:
@@ -839,7 +844,7 @@ class RNNForecaster(BaseEstimator):
             )
         n = len(self.residuals_)
         lo, hi = 1 / (n + 1), n / (n + 1)
-        if np.any(levels < lo) or np.any(levels > hi):
+        if np.any(levels < lo - 1e-9) or np.any(levels > hi + 1e-9):
             raise ValueError(
                 f"Quantile level(s) {levels.tolist()!r} cannot be calibrated from {n} "
                 f"out-of-sample error(s) per step; levels between {lo:.3g} and {hi:.3g} "
