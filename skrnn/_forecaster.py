@@ -34,8 +34,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
+from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from ._panel import check_order, next_stamps, read_table, series_steps
-from .forecasting import make_horizon_targets
 from .metrics import mase_scale
 from .preprocessing import TimeSeriesWindower
 from .regressor import RNNRegressor
@@ -198,7 +198,9 @@ class RNNForecaster(BaseEstimator):
         seasons additive); ``'auto'`` does when every fitted value is
         positive.
     cell : {'gru', 'lstm', 'rnn'}, default='gru'
+        The recurrent cell of the inner :class:`~skrnn.RNNRegressor`.
     hidden_size : int, default=64
+        Units of its one recurrent layer.
     loss : {'absolute_error', 'squared_error', 'huber'}, default='absolute_error'
         Training loss on the scaled changes (absolute error matches MASE).
     max_iter : int or 'auto', default='auto'
@@ -207,7 +209,9 @@ class RNNForecaster(BaseEstimator):
     n_steps : int, default=2000
         Gradient steps aimed at by ``max_iter='auto'``.
     learning_rate_init : float, default=1e-3
+        Adam's initial step size (a cosine schedule lowers it to zero).
     batch_size : int, default=32
+        Windows per gradient step.
     n_models : int, default=1
         Seeds averaged into one forecast (a small ensemble counts as one
         model; ``fit`` time grows with it).
@@ -215,12 +219,15 @@ class RNNForecaster(BaseEstimator):
         The levels ``predict_quantiles`` returns by default.
     calibration_windows : int or None, default=None
         Forecast origins per series held out to calibrate the intervals
-        (None: ``horizon``, at most 12); 0 fits no calibration model (no
-        intervals, half the fit time).
+        (None: ``horizon`` but at most 12, and enough for at least 9 errors
+        per step over all series, as far as the series' lengths allow); 0
+        fits no calibration model (no intervals, half the fit time).
     device : str, default='cpu'
         Passed to the inner regressors.
     random_state : int, RandomState instance or None, default=None
+        Seeds the inner models (an int gives the same forecasts every fit).
     verbose : int, default=0
+        Passed to the inner regressors (a progress bar per fit when > 0).
 
     Attributes
     ----------
@@ -254,6 +261,11 @@ class RNNForecaster(BaseEstimator):
     >>> list(model.predict_interval().columns)
     ['sales_lower', 'sales_upper']
     """
+
+    # the HTML repr's "?" icon links to the class's API page (see _doclink.py)
+    _doc_link_module = "skrnn"
+    _doc_link_template = DOC_LINK_TEMPLATE
+    _doc_link_url_param_generator = doc_link_url_params
 
     _parameter_constraints = {
         "horizon": [Interval(Integral, 1, None, closed="left")],
@@ -403,14 +415,15 @@ class RNNForecaster(BaseEstimator):
         )
 
     def _calibrate(self, series, seeds):
-        n_cal = self._n_calibration()
+        n_cal = self._n_calibration(len(series))
         if n_cal == 0:
             return None
-        drop = self.horizon + n_cal - 1
-        usable = [s for s in series if len(s.y) - drop >= self.horizon + 2]
-        if not usable:
-            n_cal, drop = 1, self.horizon
+        while True:  # as many origins as the series' lengths allow
+            drop = self.horizon + n_cal - 1
             usable = [s for s in series if len(s.y) - drop >= self.horizon + 2]
+            if usable or n_cal == 1:
+                break
+            n_cal -= 1
         if not usable:
             raise ValueError(
                 f"Every series is too short to calibrate the intervals: it needs "
@@ -437,9 +450,9 @@ class RNNForecaster(BaseEstimator):
         lasts = np.array([h.z[-1] for h in histories])[:, None]
         return (np.vstack(truths) - lasts) / scales - pred
 
-    def _n_calibration(self):
+    def _n_calibration(self, n_series):
         if self.calibration_windows is None:
-            return min(self.horizon, 12)
+            return max(min(self.horizon, 12), math.ceil(9 / n_series))
         return int(self.calibration_windows)
 
     # ------------------------------------------------------- features
@@ -511,6 +524,8 @@ class RNNForecaster(BaseEstimator):
         return W
 
     def _training_rows(self, series):
+        from .forecasting import make_horizon_targets  # the public module imports this one
+
         blocks = [self._features(s, None) for s in series]
         W = self._windows(blocks)
         table = pd.DataFrame({"_id": np.repeat(np.arange(len(series)),

@@ -450,3 +450,6 @@ def _long_frame(table, futures, columns):
     for name, values in columns.items():
         frame[name] = np.asarray(values).ravel()
     return frame
+
+
+from ._forecaster import RNNForecaster  # noqa: E402,F401  (after the functions it builds on)

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.metrics import make_scorer
 
 __all__ = [
-    "mean_absolute_scaled_error", "symmetric_mean_absolute_percentage_error",
+    "mean_absolute_scaled_error", "mase_scale", "symmetric_mean_absolute_percentage_error",
     "mean_pinball_loss", "interval_coverage", "mase_scorer", "smape_scorer",
 ]
 
@@ -138,7 +138,7 @@ def mean_pinball_loss(y_true, y_quantile, *, alpha=0.5):
     Examples
     --------
     >>> from skrnn.metrics import mean_pinball_loss
-    >>> mean_pinball_loss([1., 2.], [2., 2.], alpha=0.9)
+    >>> round(mean_pinball_loss([1., 2.], [2., 2.], alpha=0.9), 6)
     0.05
     """
     if not isinstance(alpha, Real) or not 0 < alpha < 1:
