@@ -31,6 +31,8 @@ VARIANTS = {
     "loss=squared_error": {"loss": "squared_error"},
     "hidden_size=32": {"hidden_size": 32},
     "n_steps=1000": {"n_steps": 1000},
+    "max_iter=100": {"max_iter": 100},
+    "learning_rate_init=3e-3": {"learning_rate_init": 3e-3},
 }
 
 
