@@ -11,6 +11,7 @@ fit seconds, beside seasonal naive, ETS and Theta on the same held-out steps.
 
     OMP_NUM_THREADS=1 python studies/forecaster_defaults.py              # every variant, 2 seeds
     OMP_NUM_THREADS=1 python studies/forecaster_defaults.py --variants base n_models=3
+    OMP_NUM_THREADS=1 python studies/forecaster_defaults.py --variants base loss=huber --first-seed 2
 """
 
 import argparse
@@ -33,6 +34,8 @@ VARIANTS = {
     "n_steps=1000": {"n_steps": 1000},
     "max_iter=100": {"max_iter": 100},
     "learning_rate_init=3e-3": {"learning_rate_init": 3e-3},
+    "loss=huber": {"loss": "huber"},
+    "loss=squared_error, max_iter=100": {"loss": "squared_error", "max_iter": 100},
 }
 
 
@@ -48,6 +51,8 @@ def held_out(name):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first_seed .. first_seed + seeds - 1 (a second draw)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     args = parser.parse_args(argv)
@@ -73,7 +78,7 @@ def main(argv=None):
         cells, covs, times = [], [], []
         for name, (fit_part, valid, horizon, m) in data.items():
             runs = [run_rnn(fit_part, valid, horizon, m, seed, **params)
-                    for seed in range(args.seeds)]
+                    for seed in range(args.first_seed, args.first_seed + args.seeds)]
             cells.append(np.mean([np.mean([v[0] for v in res.values()]) for res, _ in runs]))
             covs.append(np.mean([np.mean([v[1] for v in res.values()]) for res, _ in runs]))
             times.append(np.mean([t for _, t in runs]))
