@@ -16,7 +16,8 @@ Run::
     python examples/airline_forecaster.py
 
 It prints the forecast of the first seed with its interval, then one line
-per seed; a full run printed MASE 0.64 (seasonal naive 1.57; see the README
+per seed; a full run printed MASE 0.556, 0.524 and 0.620 (seasonal naive 1.571), the
+80% interval covering 92%, 100% and 92% of 1960 (see the README
 for ETS and Theta on the same split). ``SKRNN_DOCS_FAST=1`` runs one seed.
 Requires aeon (the data); matplotlib for the plot
 (``examples/output/airline_forecaster.png``).

@@ -35,6 +35,10 @@ VARIANTS = {
     "max_iter=100": {"max_iter": 100},
     "learning_rate_init=3e-3": {"learning_rate_init": 3e-3},
     "loss=huber": {"loss": "huber"},
+    "huber, window=12": {"loss": "huber", "window": 12},
+    "huber, window=6": {"loss": "huber", "window": 6},
+    "huber, n_steps=4000": {"loss": "huber", "n_steps": 4000},
+    "huber, hidden_size=128": {"loss": "huber", "hidden_size": 128},
     "loss=squared_error, max_iter=100": {"loss": "squared_error", "max_iter": 100},
 }
 
