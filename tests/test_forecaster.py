@@ -485,3 +485,18 @@ def test_airline_defaults_beat_seasonal_naive():
     naive = mean_absolute_scaled_error(test, train[-12:].to_numpy(), y_history=train,
                                        season_length=12)
     assert model_mase < naive
+
+
+def test_gridsearch_on_a_panel_with_panel_split():
+    from skrnn.forecasting import PanelTimeSeriesSplit
+
+    long = _long(30)
+    cv = PanelTimeSeriesSplit(n_splits=2, test_size=H, **LONG)
+    params = {**FAST, "calibration_windows": 0}
+    search = GridSearchCV(RNNForecaster(H, **LONG, **params), {"hidden_size": [4, 8]},
+                          cv=cv).fit(long)
+    train, test = list(cv.split(long))[1]
+    by_hand = RNNForecaster(H, **LONG, **{**params, "hidden_size": 8}).fit(
+        long.iloc[train]).score(long.iloc[test])
+    assert search.cv_results_["split1_test_score"][1] == pytest.approx(by_hand)
+    assert search.best_estimator_.predict().shape == (3 * H, 3)
