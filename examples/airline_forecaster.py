@@ -27,8 +27,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
 from skrnn import RNNForecaster
 from skrnn.metrics import interval_coverage, mean_absolute_scaled_error
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
-from typing import Literal, Optional, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -298,13 +299,13 @@ class RNNForecaster(BaseEstimator):
         self,
         horizon: int,
         *,
-        target: Optional[str] = None,
-        id_col: Optional[str] = None,
-        time_col: Optional[str] = None,
-        static_cols: Optional[Sequence[str]] = None,
-        known_cols: Optional[Sequence[str]] = None,
-        season_length: Optional[int] = None,
-        window: Optional[int] = None,
+        target: str | None = None,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        static_cols: Sequence[str] | None = None,
+        known_cols: Sequence[str] | None = None,
+        season_length: int | None = None,
+        window: int | None = None,
         log_target: bool | Literal["auto"] = "auto",
         cell: Literal["gru", "lstm", "rnn"] = "gru",
         hidden_size: int = 64,
@@ -315,7 +316,7 @@ class RNNForecaster(BaseEstimator):
         batch_size: int = 32,
         n_models: int = 1,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
-        calibration_windows: Optional[int] = None,
+        calibration_windows: int | None = None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -526,7 +527,9 @@ class RNNForecaster(BaseEstimator):
         return W
 
     def _training_rows(self, series):
-        from .forecasting import make_horizon_targets  # the public module imports this one
+        from .forecasting import (
+            make_horizon_targets,  # the public module imports this one
+        )
 
         blocks = [self._features(s, None) for s in series]
         W = self._windows(blocks)
@@ -908,7 +911,7 @@ class RNNForecaster(BaseEstimator):
         """Histories, actuals and forecasts for ``score``: from the fitted data when
         ``X`` continues it, else from ``X`` minus its last ``horizon`` rows."""
         check_is_fitted(self, "estimators_")
-        series, layout = self._read(X, reset=False)
+        series, _ = self._read(X, reset=False)
         fitted = {s.key: s for s in self._fitted}
         continues = all(
             s.key in fitted and s.times[0] == self._next(fitted[s.key])[0] for s in series

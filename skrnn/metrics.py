@@ -12,8 +12,13 @@ import numpy as np
 from sklearn.metrics import make_scorer
 
 __all__ = [
-    "mean_absolute_scaled_error", "mase_scale", "symmetric_mean_absolute_percentage_error",
-    "mean_pinball_loss", "interval_coverage", "mase_scorer", "smape_scorer",
+    "interval_coverage",
+    "mase_scale",
+    "mase_scorer",
+    "mean_absolute_scaled_error",
+    "mean_pinball_loss",
+    "smape_scorer",
+    "symmetric_mean_absolute_percentage_error",
 ]
 
 

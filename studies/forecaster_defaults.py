@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from bench_forecast_classic import DATASETS, load, run_baselines, run_rnn, split  # noqa: E402
+from bench_forecast_classic import DATASETS, load, run_baselines, run_rnn, split
 
 VARIANTS = {
     "base": {},

@@ -32,8 +32,8 @@ from skrnn.metrics import (
 )
 
 H = 3
-FAST = dict(hidden_size=8, max_iter=4, calibration_windows=9, random_state=0)
-LONG = dict(id_col="unique_id", time_col="ds")
+FAST = {"hidden_size": 8, "max_iter": 4, "calibration_windows": 9, "random_state": 0}
+LONG = {"id_col": "unique_id", "time_col": "ds"}
 
 #: scikit-learn checks that feed numeric 2-D arrays as X (a forecaster reads a
 #: time-indexed Series or DataFrame, and its target comes from X, not y)
@@ -139,7 +139,7 @@ def test_input_not_modified():
 
 # ---------------------------------------------------------------- quantiles
 def test_quantiles_and_intervals(fitted_series):
-    y, model = fitted_series
+    _, model = fitted_series
     point = model.predict()
     q = model.predict_quantiles()
     assert list(q.columns) == ["sales_q0.1", "sales_q0.5", "sales_q0.9"]
@@ -388,7 +388,7 @@ def test_static_column_must_be_constant():
 
 # ------------------------------------------------------ estimator conventions
 def test_sklearn_conventions(fitted_series):
-    y, model = fitted_series
+    _, model = fitted_series
     name = "RNNForecaster"
     check_no_attributes_set_in_init(name, RNNForecaster(H))
     check_get_params_invariance(name, RNNForecaster(H))
