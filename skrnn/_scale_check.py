@@ -40,5 +40,5 @@ def warn_if_scales_differ(y, estimator="RNNRegressor"):
         "only: scale each series, with RNNForecaster (which scales every series itself) or "
         "WindowScaledRegressor around the regressor.",
         ScaleWarning,
-        stacklevel=3,
+        stacklevel=4,  # warn_if_scales_differ < fit < _fit_context < the caller
     )
