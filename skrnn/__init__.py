@@ -2,6 +2,7 @@
 
 from ._sequences.config import config_context, get_config, set_config
 from .classifier import RNNClassifier
+from .forecasting import RNNForecaster
 from .preprocessing import SequencePadder, SequencePatcher, SequenceScaler, TimeSeriesWindower
 from .persistence import load
 from .regressor import RNNRegressor
@@ -11,6 +12,7 @@ from ._version import __version__
 
 __all__ = [
     "RNNClassifier",
+    "RNNForecaster",
     "RNNRegressor",
     "Seq2SeqTransformer",
     "SequencePadder",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["save_attention_heatmap", "save_permutation_importance_plot"]
+__all__ = ["save_attention_heatmap", "save_permutation_importance_plot", "plot_forecast"]
 
 
 def save_attention_heatmap(weights, path, *, input_labels=None, output_labels=None,
@@ -124,3 +124,68 @@ def save_permutation_importance_plot(result, path, *, labels=None, title=None, d
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     return path
+
+
+def plot_forecast(history, forecast, interval=None, *, actual=None, ax=None, title=None,
+                  n_history=None):
+    """Plot one series' history, its forecast and the forecast's interval (needs matplotlib).
+
+    Parameters
+    ----------
+    history : Series
+        The series before the forecast, indexed by time.
+    forecast : Series or one-column DataFrame
+        The point forecast, indexed by the future stamps (what
+        :meth:`skrnn.RNNForecaster.predict` returns for one series).
+    interval : DataFrame, default=None
+        Lower and upper bounds (its first two columns), indexed like
+        ``forecast``, e.g. :meth:`skrnn.RNNForecaster.predict_interval`.
+    actual : Series, default=None
+        The true future values, drawn dashed when given.
+    ax : matplotlib Axes, default=None
+        Where to draw; None creates a figure.
+    title : str, default=None
+        Title of the plot; None draws none.
+    n_history : int, default=None
+        Draw only the last ``n_history`` steps of the history.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "plot_forecast needs matplotlib; install it with `pip install matplotlib`."
+        ) from exc
+    import pandas as pd
+
+    if isinstance(forecast, pd.DataFrame):
+        if forecast.shape[1] != 1:
+            raise ValueError(
+                f"forecast must be one series; got a DataFrame with columns "
+                f"{list(forecast.columns)!r}. Select one series (e.g. pred.loc[id])."
+            )
+        forecast = forecast.iloc[:, 0]
+    if interval is not None and (interval.shape[1] < 2 or len(interval) != len(forecast)):
+        raise ValueError(
+            f"interval must have two columns (lower, upper) and {len(forecast)} rows like "
+            f"forecast; got shape {interval.shape}."
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    shown = history if n_history is None else history.iloc[-n_history:]
+    ax.plot(shown.index, shown.to_numpy(), color="black", label="history")
+    if actual is not None:
+        ax.plot(actual.index, actual.to_numpy(), color="black", linestyle="--", label="actual")
+    ax.plot(forecast.index, forecast.to_numpy(), color="tab:blue", label="forecast")
+    if interval is not None:
+        ax.fill_between(forecast.index, interval.iloc[:, 0].to_numpy(),
+                        interval.iloc[:, 1].to_numpy(), color="tab:blue", alpha=0.25,
+                        label="interval")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    return ax

@@ -31,6 +31,7 @@ from ._sequences.targets import align_step_targets
 from ._sequences.data import _pad_channels_last as pad_channels_last
 from ._train import stopping as _stopping
 from ._docstrings import shared_parameters
+from ._sequences.scale_check import warn_if_scales_differ
 
 
 @shared_parameters
@@ -225,6 +226,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         self : RNNRegressor
             The fitted estimator.
         """
+        if not self.return_sequences:
+            warn_if_scales_differ(y)
         return self._fit(X, y, sample_weight, sequence_lengths, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)

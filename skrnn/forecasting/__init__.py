@@ -23,6 +23,7 @@ all series; :class:`~skrnn.preprocessing.WindowScaledRegressor` lets series
 of any magnitude train together.
 """
 
+from ._forecaster import RNNForecaster
 from ._splitter import PanelTimeSeriesSplit
 from ._strategies import (
     forecast_direct,
@@ -37,5 +38,5 @@ from ._windower import TimeSeriesWindower
 __all__ = [
     "make_horizon_targets", "future_index", "forecast_direct", "forecast_recursive",
     "make_future_covariates", "PanelTimeSeriesSplit", "WindowScaledRegressor",
-    "TimeSeriesWindower",
+    "TimeSeriesWindower", "RNNForecaster",
 ]
