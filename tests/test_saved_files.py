@@ -87,3 +87,21 @@ def test_every_public_step_saves_and_loads_inside_a_pipeline(case, tmp_path):
     loaded = skrnn.load(path)
     np.testing.assert_allclose(getattr(loaded, method)(X), getattr(pipe, method)(X),
                                rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_forecaster_that_the_safe_format_cannot_hold_is_refused_clearly(tmp_path):
+    """RNNForecaster keeps pandas state that skops cannot write: saving says
+    so and points to pickle, which round-trips it."""
+    import pickle
+
+    from skrnn import RNNForecaster
+    from skrnn.persistence import save
+
+    s = pd.Series(np.sin(np.arange(60) / 3.0) + 5.0,
+                  index=pd.date_range("2020-01-01", periods=60, freq="MS"), name="y")
+    f = RNNForecaster(3, hidden_size=4, max_iter=2, random_state=0).fit(s)
+    with pytest.raises(TypeError, match="RNNForecaster cannot be stored.*pickle"):
+        save(f, tmp_path / "f.skrnn")
+    again = pickle.loads(pickle.dumps(f))
+    pd.testing.assert_series_equal(again.predict(), f.predict())

@@ -245,7 +245,13 @@ def save(obj, path, *, key=None):
     if not isinstance(obj, BaseEstimator):
         raise TypeError(f"save stores skrnn estimators and scikit-learn pipelines of them; got "
                         f"{type(obj).__module__}.{type(obj).__qualname__}.")
-    payload = sio.dumps(obj)
+    try:
+        payload = sio.dumps(obj)
+    except Exception as exc:  # skops cannot write some state (pandas objects, C extension types)
+        raise TypeError(
+            f"{type(obj).__name__} cannot be stored in a safe model file: skops.io cannot write "
+            f"part of its state ({_short(exc)}). Use pickle or joblib for files you trust."
+        ) from None
     refused = sorted(set(sio.get_untrusted_types(data=payload)) - set(trusted_types()))
     if refused:
         raise TypeError(
