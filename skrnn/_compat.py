@@ -16,8 +16,12 @@ from sklearn.base import _fit_context
 # Public since scikit-learn 1.6 (the package's minimum).
 from sklearn.utils.validation import validate_data
 
+# Private: the attribute in which BaseEstimator's pickled state records the
+# scikit-learn version that wrote it (a model file's state may hold it).
+SKLEARN_VERSION_KEY = "_sklearn_version"
+
 __all__ = [
-    "HasMethods", "Interval", "StrOptions", "_fit_context", "validate_data",
+    "SKLEARN_VERSION_KEY", "HasMethods", "Interval", "StrOptions", "_fit_context", "validate_data",
     "reset_feature_names", "validate_params", "NO_AUTO_WRAP", "output_config",
     "set_output_config",
 ]

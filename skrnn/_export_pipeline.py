@@ -23,7 +23,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._sequences.config import fitted_data_format
+from ._sequences.data import fitted_data_format
 
 __all__ = ["pipeline_serving_net"]
 

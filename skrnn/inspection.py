@@ -17,7 +17,7 @@ from sklearn.metrics import check_scoring
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
-from ._sequences.config import fitted_data_format, marked_layout
+from ._sequences.data import fitted_data_format, marked_layout
 from ._sequences.config import get_config as _skrnn_config
 from ._sequences.data import _is_ragged_container
 

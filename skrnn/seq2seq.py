@@ -37,7 +37,7 @@ from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
 from ._docstrings import shared_parameters
 from ._nn.seq2seq import Seq2SeqNet, teacher_forced_loss
 from ._sequences.data import Sequences
-from ._sequences.config import fitted_data_format
+from ._sequences.data import fitted_data_format
 from ._sequences.data import _as_array_if_array_like
 from ._sequences.vocab import (
     N_SPECIAL,

@@ -19,7 +19,7 @@ from skrnn import (
     SequenceScaler,
     TimeSeriesWindower,
 )
-from skrnn._sequences.config import marked_layout
+from skrnn._sequences.data import marked_layout
 
 FAST = dict(hidden_size=4, max_iter=2, random_state=0, device="cpu")
 

@@ -28,7 +28,7 @@ PACKAGE = ROOT / "skrnn"
 # the layers, lowest first; a module may import from its own layer and below
 LAYERS = [
     ("leaves", ["skrnn._compat", "skrnn._doclink", "skrnn._home", "skrnn._version",
-                "skrnn._warnings", "skrnn.exceptions", "skrnn.plotting"]),
+                "skrnn._warnings", "skrnn._docstrings", "skrnn.exceptions", "skrnn.plotting"]),
     ("sequences", ["skrnn._sequences"]),
     ("nn", ["skrnn._nn"]),
     ("train", ["skrnn._train"]),

@@ -32,9 +32,7 @@ numpy only.
 import contextlib
 import copy
 import threading
-import weakref
 
-import numpy as np
 
 from .._home import public_home
 from .layout import check_data_format
@@ -46,7 +44,6 @@ _config = dict(_DEFAULTS)
 _lock = threading.RLock()
 
 # id(output) -> (weak reference to the output or its first sequence, layout)
-_marks = {}
 
 
 @public_home("skrnn")
@@ -148,73 +145,6 @@ def config_context(*, data_format=None):
         yield
     finally:
         _reset(previous)
-
-
-# ------------------------------------------------------------ layout marks
-def _anchor(obj):
-    if isinstance(obj, np.ndarray):
-        return obj
-    if isinstance(obj, list) and obj and isinstance(obj[0], np.ndarray):
-        return obj[0]
-    return None
-
-
-def mark_layout(out, layout):
-    """Record that ``out`` (a 3-D array or list of 2-D arrays a skrnn
-    transformer returns) is in ``layout``. Returns ``out``."""
-    anchor = _anchor(out)
-    if anchor is None or np.ndim(anchor) != (3 if anchor is out else 2):
-        return out
-    key = id(out)
-
-    def forget(_, key=key):
-        _marks.pop(key, None)
-
-    with _lock:
-        _marks[key] = (weakref.ref(anchor, forget), layout)
-    return out
-
-
-def marked_layout(X):
-    """The layout a skrnn transformer recorded for ``X``, or None."""
-    entry = _marks.get(id(X))
-    if entry is None:
-        return None
-    ref, layout = entry
-    anchor = _anchor(X)
-    return layout if anchor is not None and ref() is anchor else None
-
-
-# ------------------------------------------------------------- resolution
-def resolve_data_format(estimator, X, data_format, *, reset):
-    """The layout ``estimator`` reads ``X`` in, and whether it was guessed.
-
-    Returns ``(data_format, guessed)``; ``guessed`` is True when nothing said
-    the layout (no parameter, mark, configuration or fitted layout), so that
-    input looking transposed is an error. With ``reset=True`` the layout is
-    kept on the estimator for later calls.
-    """
-    guessed = False
-    if data_format is None:
-        data_format = marked_layout(X)
-    if data_format is None and not reset:
-        data_format = getattr(estimator, "_resolved_data_format", None)
-    if data_format is None:
-        data_format = _config["data_format"]
-    if data_format is None:
-        data_format = estimator.__dict__.get("_cloned_config", {}).get("data_format")
-    if data_format is None:
-        data_format, guessed = "channels_last", True
-    if reset and estimator is not None:
-        estimator._resolved_data_format = data_format
-    return data_format, guessed
-
-
-def fitted_data_format(estimator):
-    """The layout an estimator's parameter or its fit settled on."""
-    if getattr(estimator, "data_format", None) is not None:
-        return estimator.data_format
-    return resolve_data_format(estimator, None, None, reset=False)[0]
 
 
 class ConfigCloneMixin:

@@ -1,11 +1,13 @@
 """The :class:`Sequences` container: the real time steps of all samples
 concatenated along the first axis plus the offsets where each sample starts,
-and the way back to the user's forms (padded arrays, lists) for outputs.
+the way back to the user's forms (padded arrays, lists) for outputs, and
+the checks of compact values once their masked steps are dropped.
 
 numpy/pandas only (no torch).
 """
 
 from dataclasses import dataclass, replace
+from numbers import Real
 
 import numpy as np
 
@@ -185,3 +187,69 @@ def _pad_channels_last(values, seqs, fill):
     out = np.full((n, seqs.n_timesteps, values.shape[1]), fill, dtype=dtype)
     out[sample, pos] = values
     return out
+
+
+# ------------------------------------------------------------ masked steps
+def _padding_steps(X, mask_value):
+    """Boolean array over steps (all axes but the last): True where every
+    feature of a step equals ``mask_value`` (is NaN for ``np.nan``)."""
+    if mask_value is None:
+        return np.zeros(X.shape[:-1], dtype=bool)
+    if isinstance(mask_value, Real) and np.isnan(mask_value):
+        if X.dtype.kind in "iu":
+            return np.zeros(X.shape[:-1], dtype=bool)
+        return np.isnan(X).all(axis=-1)
+    return (X == mask_value).all(axis=-1)
+
+
+def _no_real_steps(i, mask_value, name, within=""):
+    return ValueError(
+        f"{name}[{i}] has no real time steps{within}: every step equals the mask "
+        f"value {mask_value!r}. Remove empty sequences or change mask_value."
+    )
+
+
+def _check_real_steps(values, offsets, positions, name, mask_value):
+    """Real steps must be finite: NaN in only some features of a step, or
+    infinity, is an error that names the sample, step and feature."""
+    if np.isfinite(values).all():
+        return
+    row = int(np.argwhere(~np.isfinite(values).all(axis=1))[0, 0])
+    i = int(np.searchsorted(offsets, row, side="right") - 1)
+    step = int(positions[row]) if positions is not None else row - int(offsets[i])
+    feature = int(np.flatnonzero(~np.isfinite(values[row]))[0])
+    if np.isnan(values[row, feature]):
+        raise ValueError(
+            f"{name}[{i}] contains NaN at real time step {step} (feature {feature}) "
+            f"while other features of that step are real. A step is skipped (masked, "
+            f"mask_value={mask_value!r}) only when ALL its features equal the mask "
+            "value; impute the missing feature(s), or set the whole step to NaN to "
+            "skip it."
+        )
+    raise ValueError(
+        f"{name}[{i}] contains infinity at real time step {step} (feature {feature}); "
+        "sequences must hold finite values (NaN marks a skipped step)."
+    )
+
+
+def _mask_ragged(values, offsets, mask_value, name):
+    """Skip the masked steps of the concatenated sequences. Returns (values,
+    offsets, positions); positions count from each sample's first real step
+    and are ``None`` when no sample has a skipped step between real ones."""
+    pad = _padding_steps(values, mask_value)
+    if not pad.any():
+        return values, offsets, None
+    keep = ~pad
+    lengths = np.add.reduceat(keep.astype(np.int64), offsets[:-1])
+    if not lengths.all():
+        raise _no_real_steps(int(np.flatnonzero(lengths == 0)[0]), mask_value, name)
+    rows = np.arange(len(values))
+    first_real = np.minimum.reduceat(np.where(pad, len(values), rows), offsets[:-1])
+    last_real = np.maximum.reduceat(np.where(pad, -1, rows), offsets[:-1])
+    new_offsets = np.zeros_like(offsets)
+    np.cumsum(lengths, out=new_offsets[1:])
+    positions = None
+    if np.any(last_real - first_real + 1 != lengths):
+        sample = np.repeat(np.arange(len(lengths)), np.diff(offsets))
+        positions = (rows - first_real[sample])[keep]
+    return values[keep], new_offsets, positions

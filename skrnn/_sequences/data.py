@@ -15,7 +15,10 @@ never reach the network: they are skipped here, once, and their positions are
 kept so that per-step outputs go back where the input had them.
 """
 
-from numbers import Real
+
+
+import threading
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -30,30 +33,12 @@ from .arrays import (  # noqa: F401  (check_sample_aligned: re-exported)
     check_sample_aligned,
 )
 from .container import Sequences, _ragged_positions, pad_values  # noqa: F401  (re-exported)
+from .container import _check_real_steps, _mask_ragged, _no_real_steps, _padding_steps
 from .container import _pad_channels_last  # noqa: F401  (re-exported)
-from .config import resolve_data_format
+from .config import get_config
 from .layout import channels_first_hint, check_data_format, from_multiindex, warn_if_transposed
 
 __all__ = ["validate_sequences", "to_sequences", "Sequences"]
-
-
-def _padding_steps(X, mask_value):
-    """Boolean array over steps (all axes but the last): True where every
-    feature of a step equals ``mask_value`` (is NaN for ``np.nan``)."""
-    if mask_value is None:
-        return np.zeros(X.shape[:-1], dtype=bool)
-    if isinstance(mask_value, Real) and np.isnan(mask_value):
-        if X.dtype.kind in "iu":
-            return np.zeros(X.shape[:-1], dtype=bool)
-        return np.isnan(X).all(axis=-1)
-    return (X == mask_value).all(axis=-1)
-
-
-def _no_real_steps(i, mask_value, name, within=""):
-    return ValueError(
-        f"{name}[{i}] has no real time steps{within}: every step equals the mask "
-        f"value {mask_value!r}. Remove empty sequences or change mask_value."
-    )
 
 
 def _from_array(X, mask_value, sequence_lengths, name, token_ids, layout, guessed=False):
@@ -117,52 +102,6 @@ def _from_array(X, mask_value, sequence_lengths, name, token_ids, layout, guesse
         _check_real_steps(values, offsets, positions if positions is not None
                           else _ragged_positions(starts, lengths), name, mask_value)
     return Sequences(values, offsets, form, starts, T, positions, layout)
-
-
-def _check_real_steps(values, offsets, positions, name, mask_value):
-    """Real steps must be finite: NaN in only some features of a step, or
-    infinity, is an error that names the sample, step and feature."""
-    if np.isfinite(values).all():
-        return
-    row = int(np.argwhere(~np.isfinite(values).all(axis=1))[0, 0])
-    i = int(np.searchsorted(offsets, row, side="right") - 1)
-    step = int(positions[row]) if positions is not None else row - int(offsets[i])
-    feature = int(np.flatnonzero(~np.isfinite(values[row]))[0])
-    if np.isnan(values[row, feature]):
-        raise ValueError(
-            f"{name}[{i}] contains NaN at real time step {step} (feature {feature}) "
-            f"while other features of that step are real. A step is skipped (masked, "
-            f"mask_value={mask_value!r}) only when ALL its features equal the mask "
-            "value; impute the missing feature(s), or set the whole step to NaN to "
-            "skip it."
-        )
-    raise ValueError(
-        f"{name}[{i}] contains infinity at real time step {step} (feature {feature}); "
-        "sequences must hold finite values (NaN marks a skipped step)."
-    )
-
-
-def _mask_ragged(values, offsets, mask_value, name):
-    """Skip the masked steps of the concatenated sequences. Returns (values,
-    offsets, positions); positions count from each sample's first real step
-    and are ``None`` when no sample has a skipped step between real ones."""
-    pad = _padding_steps(values, mask_value)
-    if not pad.any():
-        return values, offsets, None
-    keep = ~pad
-    lengths = np.add.reduceat(keep.astype(np.int64), offsets[:-1])
-    if not lengths.all():
-        raise _no_real_steps(int(np.flatnonzero(lengths == 0)[0]), mask_value, name)
-    rows = np.arange(len(values))
-    first_real = np.minimum.reduceat(np.where(pad, len(values), rows), offsets[:-1])
-    last_real = np.maximum.reduceat(np.where(pad, -1, rows), offsets[:-1])
-    new_offsets = np.zeros_like(offsets)
-    np.cumsum(lengths, out=new_offsets[1:])
-    positions = None
-    if np.any(last_real - first_real + 1 != lengths):
-        sample = np.repeat(np.arange(len(lengths)), np.diff(offsets))
-        positions = (rows - first_real[sample])[keep]
-    return values[keep], new_offsets, positions
 
 
 def _from_ragged(X, mask_value, sequence_lengths, name, token_ids, layout, guessed=False):
@@ -463,3 +402,78 @@ def _as_array_if_array_like(X):
     if isinstance(X, (list, tuple, np.ndarray, pd.Series, pd.DataFrame)) or sp.issparse(X):
         return X
     return np.asarray(X) if hasattr(X, "__array__") else X
+
+
+# ------------------------------------------------------------ layout marks
+# id(output) -> (weak reference to its first array, layout): what a skrnn
+# transformer said of the 3-D array or list it returned (see
+# skrnn._sequences.config for the order in which the layout is decided)
+_marks = {}
+_marks_lock = threading.Lock()
+
+
+# ------------------------------------------------------------ layout marks
+def _anchor(obj):
+    if isinstance(obj, np.ndarray):
+        return obj
+    if isinstance(obj, list) and obj and isinstance(obj[0], np.ndarray):
+        return obj[0]
+    return None
+
+
+def mark_layout(out, layout):
+    """Record that ``out`` (a 3-D array or list of 2-D arrays a skrnn
+    transformer returns) is in ``layout``. Returns ``out``."""
+    anchor = _anchor(out)
+    if anchor is None or np.ndim(anchor) != (3 if anchor is out else 2):
+        return out
+    key = id(out)
+
+    def forget(_, key=key):
+        _marks.pop(key, None)
+
+    with _marks_lock:
+        _marks[key] = (weakref.ref(anchor, forget), layout)
+    return out
+
+
+def marked_layout(X):
+    """The layout a skrnn transformer recorded for ``X``, or None."""
+    entry = _marks.get(id(X))
+    if entry is None:
+        return None
+    ref, layout = entry
+    anchor = _anchor(X)
+    return layout if anchor is not None and ref() is anchor else None
+
+
+# ------------------------------------------------------------- resolution
+def resolve_data_format(estimator, X, data_format, *, reset):
+    """The layout ``estimator`` reads ``X`` in, and whether it was guessed.
+
+    Returns ``(data_format, guessed)``; ``guessed`` is True when nothing said
+    the layout (no parameter, mark, configuration or fitted layout), so that
+    input looking transposed is an error. With ``reset=True`` the layout is
+    kept on the estimator for later calls.
+    """
+    guessed = False
+    if data_format is None:
+        data_format = marked_layout(X)
+    if data_format is None and not reset:
+        data_format = getattr(estimator, "_resolved_data_format", None)
+    if data_format is None:
+        data_format = get_config()["data_format"]
+    if data_format is None:
+        data_format = estimator.__dict__.get("_cloned_config", {}).get("data_format")
+    if data_format is None:
+        data_format, guessed = "channels_last", True
+    if reset and estimator is not None:
+        estimator._resolved_data_format = data_format
+    return data_format, guessed
+
+
+def fitted_data_format(estimator):
+    """The layout an estimator's parameter or its fit settled on."""
+    if getattr(estimator, "data_format", None) is not None:
+        return estimator.data_format
+    return resolve_data_format(estimator, None, None, reset=False)[0]

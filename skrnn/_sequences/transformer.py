@@ -11,7 +11,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .. import _warnings
 from .._compat import NO_AUTO_WRAP, output_config, set_output_config
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
-from .config import ConfigCloneMixin, mark_layout
+from .config import ConfigCloneMixin
+from .data import mark_layout
 from .data import validate_sequences
 
 __all__ = ["_SequenceTransformer"]

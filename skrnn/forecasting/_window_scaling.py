@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat import _fit_context, HasMethods, Interval, StrOptions
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from .._home import public_home
-from .._sequences.config import mark_layout
+from .._sequences.data import mark_layout
 
 __all__ = ["WindowScaledRegressor"]
 

@@ -8,7 +8,7 @@ import inspect
 import numpy as np
 import torch
 
-from .._compat import validate_params
+from .._compat import SKLEARN_VERSION_KEY, validate_params
 from .._home import public_home
 from ..exceptions import ModelFileError
 
@@ -70,7 +70,7 @@ def _state_keys():
     parameters, sklearn's version stamp and its fitted attributes."""
     out = {}
     for cls in _known_classes():
-        keys = {"_sklearn_version", *cls._get_param_names()}
+        keys = {SKLEARN_VERSION_KEY, *cls._get_param_names()}
         for base in cls.__mro__:
             keys |= FITTED_STATE.get(base.__name__, set())
         out[f"{cls.__module__}.{cls.__name__}"] = keys

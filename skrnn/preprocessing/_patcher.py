@@ -18,7 +18,7 @@ from .._sequences.layout import DATA_FORMATS
 from .._sequences.data import validate_sequences
 from .._home import public_home
 from .._sequences.transformer import _as_form, _SequenceTransformer
-from .._sequences.config import fitted_data_format
+from .._sequences.data import fitted_data_format
 
 __all__ = ["SequencePatcher"]
 

@@ -20,7 +20,7 @@ from .._sequences.data import pad_values, to_sequences
 from .._sequences.layout import DATA_FORMATS
 from .._sequences.transformer import _as_form, _SequenceTransformer, _univariate_input
 from .._home import public_home
-from .._sequences.config import fitted_data_format
+from .._sequences.data import fitted_data_format
 
 __all__ = ["SequencePadder", "SequenceScaler"]
 
