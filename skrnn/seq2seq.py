@@ -14,12 +14,8 @@ from typing import Literal, Optional
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.metrics import r2_score
-from sklearn.utils.validation import check_is_fitted
 
-from ._train import engine as _engine
 from ._base import (
     BaseRNN,
     Cell,
@@ -30,38 +26,31 @@ from ._base import (
     DataFormat,
     PoolingKind,
     RandomState,
-    estimator_snapshot,
     store_params,
 )
 from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
 from ._docstrings import shared_parameters
 from ._nn.seq2seq import Seq2SeqNet, teacher_forced_loss
 from ._sequences.data import Sequences
-from ._sequences.data import fitted_data_format
 from ._sequences.data import _as_array_if_array_like
 from ._sequences.vocab import (
     N_SPECIAL,
     UNK,
-    _encode_strings,
-    _encode_words,
-    _word_items,
     _lookup,
-    _string_items,
     _vocabulary,
-    read_targets,
-    user_outputs,
+    read_text,
 )
-from ._train.engine import PairBatches, length_grouped_batches
-from ._train.decoding import PREDICT_BATCH, decode
+from ._train.engine import PairBatches
 from ._train.memory import check_batch, seq2seq_bytes
-from ._train.threads import torch_threads
+from ._seq2seq_inference import _Seq2SeqInference
 from .plotting import save_attention_heatmap
 
 __all__ = ["Seq2SeqTransformer", "save_attention_heatmap"]
 
 
 @shared_parameters
-class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRNN):
+class Seq2SeqTransformer(_Seq2SeqInference, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                         BaseRNN):
     """Recurrent encoder-decoder (sequence to sequence) with attention.
 
     A (stacked, optionally bidirectional) RNN/LSTM/GRU encoder reads each
@@ -271,6 +260,11 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     ) -> None:
         store_params(self, locals())
 
+    # defined here so that scikit-learn's set_output wraps them (it wraps the
+    # methods a class defines itself)
+    transform = _Seq2SeqInference.transform
+    fit_transform = _Seq2SeqInference.fit_transform
+
     # --------------------------------------------------------------- inputs
     def _encode_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X`` (strings, token ids or float vectors); return
@@ -279,19 +273,9 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if isinstance(X, (list, tuple)) and len(X) == 0:
             raise ValueError("X is an empty list; at least one sequence is required.")
         X = _as_array_if_array_like(X)
-        words = _word_items(X, "X") if _may_hold_text(X) else None
-        items = words if words is not None else (
-            _string_items(X, "X") if _may_hold_text(X) else None)
-        if items is not None:
-            if sequence_lengths is not None:
-                raise ValueError(
-                    "sequence_lengths is for padded array input; strings and token lists "
-                    "already carry their lengths."
-                )
-            if words is not None:
-                raw, kind = _encode_words(words, "X"), "words"
-            else:
-                raw, kind = _encode_strings(items, "X"), "strings"
+        text = read_text(X, "X", sequence_lengths) if _may_hold_text(X) else None
+        if text is not None:
+            raw, kind = text
             if reset:
                 reset_feature_names(self)
                 self._fitted_on_table = False
@@ -400,171 +384,12 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                          incremental=True)
 
     # -------------------------------------------------------------- predict
-    def _predict_internal(self, X, sequence_lengths, return_attention):
-        check_is_fitted(self, "module_")
-        if return_attention and self.attention is None:
-            raise ValueError(
-                "return_attention=True needs a model with attention; this one was "
-                "fitted with attention=None."
-            )
-        with torch_threads(self.n_threads):
-            src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
-            module, data = self._inference_batches(src)
-            outputs, weights = decode(
-                module, data, self.beam_width, self._max_output_length(), return_attention
-            )
-        return outputs, weights, src
-
-    def predict(self, X, sequence_lengths=None, return_attention=False):
-        """Generate the output sequence of each input sequence.
-
-        Decoding runs over whole batches at once: greedy when
-        ``beam_width=1``, beam search otherwise; each output is cut at its
-        end-of-sequence token (or at ``max_output_length``).
-
-        Parameters
-        ----------
-        X : list of str, array-like or list of arrays
-            Input sequences, in the form used in :meth:`fit`. Characters or
-            token ids unseen in ``fit`` map to the unknown token.
-        sequence_lengths : array-like of shape (n_samples,), default=None
-            Real lengths of post-padded ``X`` (overrides ``mask_value``).
-        return_attention : bool, default=False
-            Also return the attention weights of each prediction.
-
-        Returns
-        -------
-        Y : list of length n_samples
-            ``str`` for string targets; ``(T_i,)`` arrays of token ids; or
-            ``(T_i,)`` / ``(T_i, n_outputs)`` float arrays for continuous
-            targets (1-D when the targets had one feature per step).
-        attention : list of ndarray of shape (T_i, S_i)
-            Only with ``return_attention=True``: row ``t`` holds the weights
-            over the ``S_i`` real input steps used to produce output step ``t``
-            (each row sums to 1). See :func:`save_attention_heatmap`.
-        """
-        check_is_fitted(self, "module_")
-        est = estimator_snapshot(self)  # one consistent fitted state
-        outputs, weights, src = est._predict_internal(X, sequence_lengths, return_attention)
-        Y = est._output(outputs, src)
-        return (Y, weights) if return_attention else Y
-
-    def transform(self, X, sequence_lengths=None):
-        """Fixed-size encoder representation of each input sequence.
-
-        Parameters
-        ----------
-        X : list of str, array-like or list of arrays
-            Sequences, in any form accepted by :meth:`fit`.
-        sequence_lengths : array-like of shape (n_samples,), default=None
-            Real lengths of post-padded ``X`` (overrides ``mask_value``).
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components_)
-            The encoder's outputs pooled over the real steps (``pooling``).
-        """
-        check_is_fitted(self, "module_")
-        self = estimator_snapshot(self)  # one consistent fitted state
-        src, _ = self._encode_X(X, reset=False, sequence_lengths=sequence_lengths)
-        module, data = self._inference_batches(src)
-        with torch_threads(self.n_threads):
-            out = _engine.predict_outputs(module, data, PREDICT_BATCH * 4)
-        return out.astype(np.float64)
-
-    def fit_transform(self, X, y=None, **fit_params):
-        """Fit, then return :meth:`transform` of ``X``.
-
-        With ``learn_from='auto'`` (the default) ``y`` is ignored and the
-        sequence autoencoder is trained: this is the call a ``Pipeline`` or
-        ``FeatureUnion`` makes, passing the labels of a later step as ``y``.
-
-        Parameters
-        ----------
-        X : list of str, array-like or list of arrays
-            Input sequences, in any form accepted by :meth:`fit`.
-        y : list of str, array-like or list of arrays, default=None
-            Target sequences (see :meth:`fit`); None trains a sequence
-            autoencoder.
-        **fit_params : dict
-            ``sample_weight`` and ``sequence_lengths``, passed to :meth:`fit`
-            (``sequence_lengths`` also to :meth:`transform`).
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components_)
-            The encoder's outputs pooled over the real steps (``pooling``).
-        """
-        sequence_lengths = fit_params.get("sequence_lengths")
-        self.fit(X, self._fit_targets(y, transforming=True), **fit_params)
-        return self.transform(X, sequence_lengths=sequence_lengths)
 
     def __setstate__(self, state):
         # files written before learn_from existed learned y when given
         super().__setstate__({"learn_from": "auto", **state})
 
-    def score(self, X, y, sample_weight=None, sequence_lengths=None):
-        """Exact-match accuracy of :meth:`predict` against ``y``.
-
-        A prediction counts only when the whole sequence equals its target.
-        For continuous outputs, where exact equality is meaningless, the
-        score is the R^2 of the predicted values over the target steps
-        (a prediction shorter than its target is padded with zeros).
-
-        Parameters
-        ----------
-        X : list of str, array-like or list of arrays
-            Sequences, in any form accepted by :meth:`fit`.
-        y : list of str, array-like or list of arrays
-            True output sequences.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sequence in the score; None weighs all equally.
-        sequence_lengths : array-like of shape (n_samples,), default=None
-            Real lengths of post-padded ``X`` (overrides ``mask_value``).
-
-        Returns
-        -------
-        score : float
-            Share of the sequences predicted exactly (R^2 for continuous outputs).
-        """
-        outputs, _, _ = self._predict_internal(X, sequence_lengths, False)
-        raw, kind, _ = self._read_targets(y, len(outputs))
-        if (kind == "continuous") != (self.output_type_ == "continuous"):
-            raise ValueError(
-                f"y holds {kind} but the model predicts {self.output_type_}."
-            )
-        truth = raw.to_list()
-        if kind == "continuous":
-            aligned = []
-            for p, t in zip(outputs, truth):
-                q = np.zeros_like(t)
-                n = min(len(p), len(t))
-                q[:n] = p[:n]
-                aligned.append(q)
-            w = None if sample_weight is None else np.repeat(sample_weight, raw.lengths)
-            return float(r2_score(np.concatenate(truth), np.concatenate(aligned), sample_weight=w))
-        ids = _lookup(raw.values[:, 0], self.output_vocabulary_)
-        truth = np.split(ids, raw.offsets[1:-1])
-        hits = np.array([np.array_equal(p, t) for p, t in zip(outputs, truth)], dtype=float)
-        return float(np.average(hits, weights=sample_weight))
-
     # ------------------------------------------------------------------ hooks
-    def _read_targets(self, Y, n_samples, autoencode_from=None):
-        """(raw target sequences, kind, one_d) for ``Y``, or for the input
-        itself (``autoencode_from``: fit without y)."""
-        if autoencode_from is None:
-            return read_targets(Y, n_samples, output_type=self.output_type,
-                                mask_value=self.mask_value,
-                                data_format=fitted_data_format(self))
-        raw, kind = autoencode_from, self.input_type_
-        expected = "continuous" if kind == "continuous" else "tokens"
-        if self.output_type not in ("auto", expected):
-            raise ValueError(
-                f"fit(X) without y trains an autoencoder whose outputs are read like "
-                f"X ({kind}), but output_type={self.output_type!r}. Pass y or use "
-                "output_type='auto'."
-            )
-        return raw, kind, raw.n_features == 1
 
     def _encode_targets(self, y, X, *, first, classes=None, sample_weight=None):
         """Target sequences as internal ids (tokens, strings) or float vectors;
@@ -647,40 +472,11 @@ class Seq2SeqTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         )
         return teacher_forced_loss(model, x, lengths, y, w, teacher_forcing=self.teacher_forcing)
 
-    def _validation_score(self, model, val):
-        """Exact-match accuracy of greedy decoding on the held-out pairs
-        (negative mean loss for continuous outputs)."""
-        if model.tokens_out:
-            pred, _ = decode(model, val, 1, self._max_output_length(), False)
-            tgt = val.targets_batches
-            truth = np.split(tgt.values.cpu().numpy()[:, 0], np.cumsum(tgt.lengths_np)[:-1])
-            return float(np.mean([np.array_equal(p, t) for p, t in zip(pred, truth)]))
-        model.eval()
-        total = weight = 0.0
-        with torch.inference_mode():
-            for idx in length_grouped_batches(val.lengths_np, PREDICT_BATCH):
-                x, lengths, y, w = val.get(idx)
-                loss, norm = teacher_forced_loss(model, x, lengths, y, w)
-                total, weight = total + float(loss) * float(norm), weight + float(norm)
-        return -total / max(weight, 1e-12)
-
     def _constant_loss(self, targets, weights):
         # exempt from the plateau floor: a teacher-forced decoder that ignores
         # its input still learns the output sequences' own structure, so no
         # constant predictor's loss marks "nothing learned"
         return None
-
-    def _output(self, outputs, X):
-        return user_outputs(outputs, self.output_type_, self._output_one_d,
-                            self.output_vocabulary_)
-
-    def _max_output_length(self):
-        """Longest output decoded: ``max_output_length``, or twice the longest target."""
-        return self.max_output_length or 2 * self.max_target_length_
-
-    @property
-    def _n_features_out(self):
-        return self.n_components_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

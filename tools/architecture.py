@@ -34,7 +34,7 @@ LAYERS = [
     ("train", ["skrnn._train"]),
     ("persistence", ["skrnn.persistence"]),
     ("estimators", ["skrnn._params", "skrnn._base", "skrnn.classifier", "skrnn.regressor",
-                    "skrnn.seq2seq"]),
+                    "skrnn._seq2seq_inference", "skrnn.seq2seq"]),
     ("forecasting", ["skrnn.forecasting", "skrnn.metrics"]),
     ("preprocessing", ["skrnn.preprocessing"]),
     ("faces", ["skrnn.callbacks", "skrnn.export", "skrnn._export_pipeline",

@@ -252,3 +252,20 @@ def user_outputs(outputs, kind, one_d, symbols):
     np.cumsum(lengths, out=offsets[1:])
     flat = np.concatenate(outputs) if outputs else np.zeros(0, dtype=np.int64)
     return _codes_to_strings(codes[flat - N_SPECIAL], offsets)
+
+
+def read_text(X, name, sequence_lengths=None):
+    """``(sequences, kind)`` for text ``X`` (word-token lists: ``'words'``;
+    strings: ``'strings'``), or None when ``X`` holds no text."""
+    words = _word_items(X, name)
+    items = words if words is not None else _string_items(X, name)
+    if items is None:
+        return None
+    if sequence_lengths is not None:
+        raise ValueError(
+            "sequence_lengths is for padded array input; strings and token lists "
+            "already carry their lengths."
+        )
+    if words is not None:
+        return _encode_words(words, name), "words"
+    return _encode_strings(items, name), "strings"
