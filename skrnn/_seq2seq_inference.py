@@ -15,7 +15,7 @@ from ._train import engine as _engine
 from ._base import (
     estimator_snapshot,
 )
-from ._nn.seq2seq import teacher_forced_loss
+from ._nn.recurrent import teacher_forced_loss
 from ._sequences.data import fitted_data_format
 from ._sequences.vocab import (
     _lookup,

@@ -30,7 +30,7 @@ from ._base import (
 )
 from ._compat import Interval, StrOptions, _fit_context, reset_feature_names
 from ._docstrings import shared_parameters
-from ._nn.seq2seq import Seq2SeqNet, teacher_forced_loss
+from ._nn.recurrent import Seq2SeqNet, teacher_forced_loss
 from ._sequences.data import Sequences
 from ._sequences.data import _as_array_if_array_like
 from ._sequences.vocab import (

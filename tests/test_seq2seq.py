@@ -16,7 +16,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skrnn import Seq2SeqTransformer
-from skrnn._nn.seq2seq import EOS, Seq2SeqNet, beam_decode, greedy_decode
+from skrnn._nn.decoding import beam_decode, greedy_decode
+from skrnn._nn.recurrent import Seq2SeqNet
+from skrnn._sequences.vocab import EOS
 from skrnn.seq2seq import save_attention_heatmap
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -3,7 +3,7 @@ search), in length-grouped batches."""
 
 import numpy as np
 
-from .._nn.seq2seq import beam_decode, greedy_decode
+from .._nn.decoding import beam_decode, greedy_decode
 from .engine import length_grouped_batches
 
 # sequences per decoding batch
