@@ -8,7 +8,7 @@ import copy
 import functools
 import warnings
 from numbers import Integral, Real
-from typing import Literal, Optional, Union
+from typing import Literal, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _engine, _schedules, _seeding, _stopping, _training
+from . import _front_end
 from . import callbacks as _callbacks
 from ._batches import SequenceBatches
 from ._compat import Interval, StrOptions
@@ -45,6 +46,18 @@ RandomState = Union[int, np.random.RandomState, None]
 LRSchedule = Union[
     Literal["constant", "cosine", "onecycle", "plateau"], "type[torch.optim.lr_scheduler.LRScheduler]"
 ]
+# the convolutional front end of RNNClassifier and RNNRegressor (skrnn/_conv.py)
+ConvSizes = Union[int, Sequence[int]]
+ConvMode = Literal["before", "beside"]
+FRONT_END_CONSTRAINTS = {
+    "conv_channels": [Interval(Integral, 1, None, closed="left"), "array-like", None],
+    "conv_kernel_sizes": [Interval(Integral, 1, None, closed="left"), "array-like"],
+    "conv_stride": [Interval(Integral, 1, None, closed="left")],
+    "conv_mode": [StrOptions({"before", "beside"})],
+}
+# model files written before the front end existed have none
+_FRONT_END_OFF = {"conv_channels": None, "conv_kernel_sizes": 3, "conv_stride": 1,
+                  "conv_mode": "before"}
 
 
 _ADDED_PARAMS = {"lr_schedule": "constant", "lr_schedule_params": None,
@@ -211,6 +224,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
             )
         _schedules.check_schedule(self.lr_schedule, self.lr_schedule_params)
         _callbacks.check_callbacks(self.callbacks)
+        if "conv_channels" in self._parameter_constraints:
+            _front_end.check_front_end(self)
 
     def _validate_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X`` and return it as :class:`~skrnn._data.Sequences`.
@@ -445,7 +460,10 @@ class BaseRNN(PersistenceMixin, BaseEstimator):
     def __setstate__(self, state):
         # parameters added after a pickle or model file was written get their
         # values of then (early stopping watched the validation score)
-        super().__setstate__(_schedules.schedule_from_name({**_ADDED_PARAMS, **state}))
+        added = dict(_ADDED_PARAMS)
+        if "conv_channels" in self._parameter_constraints:
+            added.update(_FRONT_END_OFF)
+        super().__setstate__(_schedules.schedule_from_name({**added, **state}))
 
     # --------------------------------------------------------------- predict
     def _inference_device(self):

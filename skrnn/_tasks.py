@@ -33,8 +33,10 @@ from sklearn.utils.validation import check_array, column_or_1d
 
 from . import _engine, _losses, _stopping
 from ._batches import SequenceBatches
+from ._conv import ConvSequenceNet
 from ._data import Sequences, align_step_targets, pad_values
 from ._data import _pad_channels_last as pad_channels_last
+from ._front_end import front_end_kwargs
 from ._memory import check_batch, recurrent_bytes
 from ._modules import SequenceNet
 from ._vocab import N_SPECIAL, UNK, _lookup, _vocabulary
@@ -126,9 +128,11 @@ class _SequenceNetTask:
         return {"n_inputs": int(X.n_features), "n_outputs": int(self._n_outputs(est))}
 
     def build_network(self, est, spec):
-        return SequenceNet(
+        front = front_end_kwargs(est)
+        return (SequenceNet if front is None else ConvSequenceNet)(
             spec["n_inputs"],
             spec["n_outputs"],
+            **(front or {}),
             **est._recurrent_kwargs(),
             return_sequences=est._return_sequences,
             num_embeddings=None if est.embedding_dim is None else est.n_tokens_ + 1,

@@ -11,8 +11,11 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
+    FRONT_END_CONSTRAINTS,
     BaseRNN,
     Cell,
+    ConvMode,
+    ConvSizes,
     DeviceSpec,
     LRSchedule,
     Nonlinearity,
@@ -78,6 +81,30 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         at chance; ``'last'`` (each sequence's own last step, and step 0 of the
         backward direction) can be better on very short series (a few dozen
         steps or less); ``'attention'`` learns a weighting of the steps.
+    conv_channels : int, list of int or None, default=None
+        Output channels of each block of the convolutional front end
+        (``Conv1d`` -> batch normalisation -> ReLU per block), e.g.
+        ``[64, 64]`` for two blocks; ``None`` has no front end. Each sequence
+        is convolved on its own real steps only, with zero padding at its own
+        two ends (masked steps inside a sequence are removed first, as for the
+        recurrent layer), and the normalisation statistics come from real
+        steps only, so ragged, padded and masked input give the same result.
+        See ``conv_mode``.
+    conv_kernel_sizes : int or list of int, default=3
+        Kernel size of each convolution block, or one for all of them.
+        Sequences shorter than a kernel work (their windows read the zero
+        padding at their ends).
+    conv_stride : int, default=1
+        Stride of the first convolution block: a sequence of ``L`` real steps
+        has ``ceil(L / conv_stride)`` afterwards, so the recurrent layer of
+        ``conv_mode='before'`` reads that many steps (faster on long series).
+    conv_mode : {'before', 'beside'}, default='before'
+        ``'before'``: the convolution blocks feed the recurrent layer.
+        ``'beside'`` (LSTM-FCN): the recurrent layer reads the input and the
+        blocks run beside it; their output, averaged over each sequence's
+        real steps, is joined to the recurrent layer's pooled output before
+        the last linear layer. The front end does not combine with
+        ``tbptt_steps``.
     optimizer : {'adam', 'sgd', 'rmsprop'} or torch.optim.Optimizer subclass, default='adam'
         Optimizer of the network's weights; a class is called as
         ``optimizer(params, lr=learning_rate_init, weight_decay=alpha)``.
@@ -219,6 +246,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
 
     _parameter_constraints = {
         **BaseRNN._parameter_constraints,
+        **FRONT_END_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
     _task = ClassificationTask()
@@ -236,6 +264,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         mask_value: Optional[float] = np.nan,
         data_format: DataFormat = "channels_last",
         pooling: PoolingKind = "max",
+        conv_channels: Optional[ConvSizes] = None,
+        conv_kernel_sizes: ConvSizes = 3,
+        conv_stride: int = 1,
+        conv_mode: ConvMode = "before",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 3e-3,
         lr_schedule: LRSchedule = "cosine",
