@@ -15,9 +15,18 @@ For every data set and seed, in one run:
     (b)'s learning rate, batch size and ``max_iter`` epochs, and the same learning-rate schedule when
     (b) names one of 'constant', 'cosine', 'onecycle', 'plateau'.
 (d) aeon's MiniRocket features + ``RidgeClassifierCV`` (alphas
-    ``logspace(-3, 3, 10)``), the usual strong baseline, on equal-length data
-    of at least 9 steps (skipped for JapaneseVowels and digits, and skipped
-    cleanly when aeon is not installed).
+    ``logspace(-3, 3, 10)``), the usual strong baseline, on every set: ragged
+    JapaneseVowels zero-padded to its longest series and digits' 8 rows to
+    MiniRocket's minimum of 9 steps, as a user would (skipped cleanly when
+    aeon is not installed).
+(e) ``RNNClassifier(**FRONT_END)``: the defaults with the convolutional
+    front end, ``conv_stride`` per set from ``FRONT_END_LONG`` (ACSF1 read
+    raw, the stride in place of patching).
+
+Regression (``--regression``, aeon's Covid3Month and CardanoSentiment, the
+published splits; test RMSE): ``RNNRegressor()`` and ``REGRESSOR_BEST`` on
+``SequenceScaler``-scaled input, a ridge on the raw values
+(``StandardScaler`` + ``RidgeCV``, flattened series) and MiniRocket + ridge.
 
 Data (all shipped offline: aeon's bundled UCR/UEA files, scikit-learn's
 digits, a synthetic task): JapaneseVowels (ragged, 12 channels, 270/370),
@@ -33,15 +42,18 @@ JapaneseVowels and BasicMotions are scaled per channel with
 ``skrnn.SequenceScaler`` fitted on the training split; digits are divided by
 16. Every method sees the same arrays.
 
-Printed: test accuracy mean ± std over the seeds, mean fit seconds (one
-torch thread) and mean epochs run.
+Printed: test accuracy (regression: RMSE), median and mean ± std over the
+seeds, mean fit seconds (one torch thread) and mean epochs run. OSULeaf
+(427 steps, 200/242) is among the sets.
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_quality.py            # full: 8 data sets x 3 seeds
+    OMP_NUM_THREADS=1 python benchmarks/bench_quality.py            # full: 9 + 2 data sets x 3 seeds
     OMP_NUM_THREADS=1 python benchmarks/bench_quality.py --quick    # smoke run (under 5 minutes)
     python benchmarks/bench_quality.py --datasets jv acsf1 --seeds 0 1 2 \\
         --recommended '{"cell": "gru", "bidirectional": true, "pooling": "max"}'
+    python benchmarks/bench_quality.py --datasets arrowhead --regression covid \\
+        --no-recommended            # defaults, front end, MiniRocket; regression
 """
 
 import argparse
@@ -74,13 +86,17 @@ RECOMMENDED = {
     "tol": None,  # no stopping rule: the fixed budget with the schedule
 }
 PATCH = {"acsf1": 10}
-# The convolutional front end (studies/study_front_end.py): added to the
-# defaults in column (e); on ACSF1 a stride replaces patching (FRONT_END_LONG).
+# The convolutional front end (studies/study_front_end.py, results in
+# studies/results_front_end.md), added to the defaults in the "skrnn front
+# end" column, with the stride measured best per length: 4 on the univariate
+# series of 150-430 steps, 20 on ACSF1's raw 1,460 steps (in place of patching).
 FRONT_END = {"conv_channels": [64, 64, 64], "conv_kernel_sizes": [7, 5, 3],
              "conv_mode": "before"}
-FRONT_END_LONG = {"acsf1": {"conv_stride": 10}}
-# The regressor's best configuration measured (studies/study_regressor.py).
-REGRESSOR_BEST = {"cell": "gru", "bidirectional": True, "pooling": "max", "hidden_size": 128,
+FRONT_END_LONG = {"acsf1": {"conv_stride": 20}, "arrowhead": {"conv_stride": 4},
+                  "gunpoint": {"conv_stride": 4}, "osuleaf": {"conv_stride": 4}}
+# The regressor's best configuration measured without early stopping
+# (studies/study_regressor.py: "clf_h32"); the defaults pool the last step.
+REGRESSOR_BEST = {"cell": "gru", "bidirectional": True, "pooling": "max", "hidden_size": 32,
                   "learning_rate_init": 3e-3, "lr_schedule": "cosine", "batch_size": 16}
 NET_KEYS = ("cell", "hidden_size", "num_layers", "bidirectional", "dropout", "pooling")
 

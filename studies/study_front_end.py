@@ -14,7 +14,8 @@ Configurations (``--configs``):
 ``before``    + conv_channels=[64, 64, 64], conv_kernel_sizes=[7, 5, 3],
               conv_mode='before' -- ACSF1 raw (1,460 steps) with
               conv_stride=10 in place of patching.
-``before_s2`` ``before`` with conv_stride=2 (half the recurrent steps).
+``before_s2`` ``before`` with conv_stride=2 (half the recurrent steps);
+``before_s4`` with conv_stride=4.
 ``beside``    + the same blocks, conv_mode='beside' (LSTM-FCN) -- ACSF1
               patched 10 as for ``defaults``.
 
@@ -49,6 +50,7 @@ CONFIGS = {
     "defaults": {},
     "before": dict(BLOCKS, conv_mode="before"),
     "before_s2": dict(BLOCKS, conv_mode="before", conv_stride=2),
+    "before_s4": dict(BLOCKS, conv_mode="before", conv_stride=4),
     "beside": dict(BLOCKS, conv_mode="beside"),
 }
 # how each configuration reads the long ACSF1 series: (patch, extra params)
@@ -56,17 +58,22 @@ LONG = {
     "defaults": (10, {}),
     "before": (None, {"conv_stride": 10}),
     "before_s2": (None, {"conv_stride": 10}),
+    "before_s4": (None, {"conv_stride": 10}),
     "beside": (10, {}),
 }
 
 
 def run(name, config, seed, cache):
-    patch, extra = LONG.get(config, (10, {})) if name == "acsf1" else (None, {})
+    params = dict(CONFIGS[config])
+    # --extra: ACSF1 raw unless the configuration names a "patch"
+    patch, extra = LONG.get(config, (params.pop("patch", None), {})) if name == "acsf1" \
+        else (None, {})
+    params.pop("patch", None)
     key = (name, patch)
     if key not in cache:
         cache[key] = load(name, patch=patch)
     Xtr, ytr, Xte, yte = cache[key]
-    params = {**CONFIGS[config], **extra}
+    params.update(extra)
     est = RNNClassifier(random_state=seed, **params)
     t = time.perf_counter()
     with warnings.catch_warnings():
@@ -84,7 +91,8 @@ def main():
     p.add_argument("--configs", nargs="+", default=["defaults", "before", "beside"],
                    choices=list(CONFIGS))
     p.add_argument("--extra", type=json.loads, default=None,
-                   help="JSON dict of a further configuration, named 'extra'")
+                   help="JSON dict of a further configuration, named 'extra' (on ACSF1 "
+                        "the raw series, or patched with a 'patch' key)")
     args = p.parse_args()
     torch.set_num_threads(1)
     if args.extra is not None:

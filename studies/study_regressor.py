@@ -59,6 +59,12 @@ CONFIGS = {
     "clf_es": {**CLF, "early_stopping": True},
     "clf_robust_es": {**CLF, "target_scaling": "robust", "early_stopping": True},
     "clf_dropout": {**CLF, "num_layers": 2, "dropout": 0.2},
+    "clf_h32_es": {**CLF, "hidden_size": 32, "early_stopping": True},
+    "clf_h32": {**CLF, "hidden_size": 32},
+    "clf_h32_last": {**CLF, "hidden_size": 32, "pooling": "last"},
+    "clf_alpha_es": {**CLF, "alpha": 1e-2, "early_stopping": True},
+    "clf_es20": {**CLF, "early_stopping": True, "n_iter_no_change": 20},
+    "uni_es": {**CLF, "bidirectional": False, "early_stopping": True},
     "clf_beside": {**CLF, **BLOCKS, "conv_mode": "beside"},
 }
 
