@@ -96,7 +96,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         two ends (masked steps inside a sequence are removed first, as for the
         recurrent layer), and the normalisation statistics come from real
         steps only, so ragged, padded and masked input give the same result.
-        See ``conv_mode``.
+        See ``conv_mode``. Off by default: it did not help on the two sequence
+        regression sets measured (``studies/results_front_end.md``).
     conv_kernel_sizes : int or list of int, default=3
         Kernel size of each convolution block, or one for all of them.
         Sequences shorter than a kernel work (their windows read the zero
