@@ -30,9 +30,11 @@ if ROOT not in sys.path:
 
 from skrnn._nn.recurrent import SequenceNet  # noqa: E402
 
-DATASETS = ("jv", "ipd", "acsf1", "gunpoint", "arrowhead", "basicmotions", "digits", "adding")
+DATASETS = ("jv", "ipd", "acsf1", "gunpoint", "arrowhead", "basicmotions", "digits", "adding",
+            "osuleaf")
 UCR = {"ipd": "ItalyPowerDemand", "acsf1": "ACSF1", "gunpoint": "GunPoint",
-       "arrowhead": "ArrowHead", "basicmotions": "BasicMotions", "jv": "JapaneseVowels"}
+       "arrowhead": "ArrowHead", "basicmotions": "BasicMotions", "jv": "JapaneseVowels",
+       "osuleaf": "OSULeaf"}
 
 
 def _z(X):
@@ -246,3 +248,31 @@ def replay_stop(curve, *, tol=1e-4, n_iter_no_change=10, relative=False, floor=N
         if bad >= n_iter_no_change:
             return i + 1
     return len(curve)
+
+
+REGRESSION = {"covid": "Covid3Month", "cardano": "CardanoSentiment"}
+
+
+def load_regression(name):
+    """Return ``Xtr, ytr, Xte, yte`` of an aeon regression set (published
+    split), X raw as (n, T, channels) float64 arrays, y floats."""
+    from aeon.datasets import load_regression as _load
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Xtr, ytr = _load(REGRESSION[name], split="train")
+        Xte, yte = _load(REGRESSION[name], split="test")
+    Xtr = np.asarray(Xtr, np.float64).transpose(0, 2, 1)
+    Xte = np.asarray(Xte, np.float64).transpose(0, 2, 1)
+    return Xtr, np.asarray(ytr, float), Xte, np.asarray(yte, float)
+
+
+def pad_for_minirocket(X, min_length=9):
+    """(n, channels, T) zero post-padded array of ragged (T_i, F) sequences or
+    an (n, T, F) array, at least ``min_length`` steps (MiniRocket's minimum),
+    as a user would pad for a method that needs equal lengths."""
+    T = max(max(len(x) for x in X), min_length)
+    out = np.zeros((len(X), T, np.asarray(X[0]).shape[-1]), np.float32)
+    for i, x in enumerate(X):
+        out[i, : len(x)] = x
+    return out.transpose(0, 2, 1)

@@ -58,6 +58,7 @@ def run_one(length, head, tbptt, epochs, hidden_size, threads):
     torch.set_num_threads(threads)
     per_step = head == "per-step"
     est = RNNRegressor(
+        cell="lstm", bidirectional=False, pooling="last", lr_schedule="constant",
         hidden_size=hidden_size,
         tbptt_steps=tbptt,
         return_sequences=per_step,

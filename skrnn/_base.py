@@ -1,5 +1,4 @@
-"""BaseRNN: the parameters, validation and the one fit path shared by the
-recurrent estimators.
+"""BaseRNN: the validation and the one fit path of the recurrent estimators.
 
 ``fit`` reads ``X`` (:mod:`skrnn._sequences`), builds the network
 (:mod:`skrnn._nn`) and hands it to the training loop (:mod:`skrnn._train`),
@@ -26,10 +25,14 @@ from ._sequences.config import ConfigCloneMixin
 from ._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from ._nn import seeding as _seeding
 from ._nn.losses import weighted_loss
+from ._nn.conv import ConvSequenceNet
 from ._nn.recurrent import SequenceNet
 from ._params import (  # noqa: F401  (the estimators import the types from here)
     ADDED_PARAMS,
+    FRONT_END_OFF,
     SHARED_CONSTRAINTS,
+    check_front_end,
+    front_end_kwargs,
     _optimizer_class,
     estimator_snapshot,
     store_params,
@@ -42,7 +45,8 @@ from ._params import (  # noqa: F401  (the estimators import the types from here
     PoolingKind,
     RandomState,
 )
-from ._sequences.data import Sequences, check_sample_aligned
+from ._sequences.arrays import check_sample_weight
+from ._sequences.data import Sequences
 from ._sequences.data import validate_sequences
 from ._sequences.vocab import token_rows, token_vocabulary
 from ._train import callbacks as _callbacks
@@ -138,6 +142,8 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
             )
         _schedules.check_schedule(self.lr_schedule, self.lr_schedule_params)
         _callbacks.check_callbacks(self.callbacks)
+        if "conv_channels" in self._parameter_constraints:
+            check_front_end(self)
 
     def _validate_X(self, X, *, reset, sequence_lengths=None):
         """Validate ``X`` and return it as :class:`~skrnn._sequences.data.Sequences`.
@@ -184,16 +190,6 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
             self.n_tokens_ = len(vocabulary)
         values = token_rows(raw.values, getattr(self, "_token_vocabulary", None), self.n_tokens_)
         return raw.with_values(values), raw
-
-    def _check_sample_weight(self, sample_weight, n):
-        if sample_weight is None:
-            return np.ones(n, dtype=np.float32)
-        sw = check_sample_aligned(sample_weight, n, "sample_weight").astype(np.float64)
-        if not np.isfinite(sw).all() or (sw < 0).any():
-            raise ValueError("sample_weight must be finite and non-negative.")
-        if not sw.any():
-            raise ValueError("sample_weight is zero for every sample; at least one must be positive.")
-        return sw.astype(np.float32)
 
     # -------------------------------------------------------------- building
     def _recurrent_kwargs(self):
@@ -244,7 +240,7 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
         self._check_params_combination()
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
         seqs, raw = self._encode_X(X, reset=not continuing, sequence_lengths=sequence_lengths)
-        weights = self._check_sample_weight(sample_weight, seqs.n_samples)
+        weights = check_sample_weight(sample_weight, seqs.n_samples)
         targets = self._encode_targets(
             y, raw, first=not continuing, classes=classes,
             sample_weight=None if sample_weight is None else weights,
@@ -367,9 +363,11 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
     def _make_network(self, spec):
         """A freshly initialised network from ``spec``, the parameters and the
         fitted attributes."""
-        return SequenceNet(
+        front = front_end_kwargs(self) if "conv_channels" in self._parameter_constraints else None
+        return (SequenceNet if front is None else ConvSequenceNet)(
             spec["n_inputs"],
             spec["n_outputs"],
+            **(front or {}),
             **self._recurrent_kwargs(),
             return_sequences=self._return_sequences,
             num_embeddings=None if self.embedding_dim is None else self.n_tokens_ + 1,
@@ -459,7 +457,10 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
     def __setstate__(self, state):
         # parameters added after a pickle or model file was written get their
         # values of then (early stopping watched the validation score)
-        super().__setstate__(_schedules.schedule_from_name({**ADDED_PARAMS, **state}))
+        added = dict(ADDED_PARAMS)
+        if "conv_channels" in self._parameter_constraints:
+            added.update(FRONT_END_OFF)
+        super().__setstate__(_schedules.schedule_from_name({**added, **state}))
 
     # --------------------------------------------------------------- predict
     def _inference_batches(self, seqs):

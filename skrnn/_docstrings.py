@@ -18,7 +18,7 @@ written out in that class's docstring instead. ``tests/test_docstrings.py``
 checks every entry against the signature and ``_parameter_constraints``.
 
 Descriptions say what a parameter does; why a default was chosen (the
-measurements) lives in the user guide and ``benchmarks/results_defaults.md``.
+measurements) lives in the user guide and ``studies/results_defaults.md``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,38 @@ __all__ = ["SHARED_PARAMETERS", "format_default", "render_parameter", "shared_pa
 
 #: ``{name: (type, description)}`` of the parameters the estimators share.
 SHARED_PARAMETERS = {
+    "conv_channels": (
+        "int, list of int or None",
+        "Output channels of each block of the convolutional front end "
+        "(``Conv1d`` -> batch normalisation -> ReLU per block), e.g. "
+        "``[64, 64]`` for two blocks; ``None`` has no front end. Each sequence "
+        "is convolved on its own real steps only, with zero padding at its own "
+        "two ends (masked steps inside a sequence are removed first, as for the "
+        "recurrent layer), and the normalisation statistics come from real "
+        "steps only, so ragged, padded and masked input give the same result. "
+        "See ``conv_mode``.",
+    ),
+    "conv_kernel_sizes": (
+        "int or list of int",
+        "Kernel size of each convolution block, or one for all of them. "
+        "Sequences shorter than a kernel work (their windows read the zero "
+        "padding at their ends).",
+    ),
+    "conv_stride": (
+        "int",
+        "Stride of the first convolution block: a sequence of ``L`` real steps "
+        "has ``ceil(L / conv_stride)`` afterwards, so the recurrent layer of "
+        "``conv_mode='before'`` reads that many steps (faster on long series).",
+    ),
+    "conv_mode": (
+        "{'before', 'beside'}",
+        "``'before'``: the convolution blocks feed the recurrent layer. "
+        "``'beside'`` (LSTM-FCN): the recurrent layer reads the input and the "
+        "blocks run beside it; their output, averaged over each sequence's "
+        "real steps, is joined to the recurrent layer's pooled output before "
+        "the last linear layer. The front end does not combine with "
+        "``tbptt_steps``.",
+    ),
     "cell": (
         "{'lstm', 'gru', 'rnn'}",
         "Recurrent cell: :class:`torch.nn.LSTM`, :class:`torch.nn.GRU` or the "

@@ -3,7 +3,7 @@ every estimator's explicit signature) and their constraints (scikit-learn's
 declared validation)."""
 
 from numbers import Integral, Real
-from typing import Literal, Union
+from typing import Literal, Sequence, Union
 
 import numpy as np
 import torch
@@ -27,6 +27,19 @@ LRSchedule = Union[
     Literal["constant", "cosine", "onecycle", "plateau"], "type[torch.optim.lr_scheduler.LRScheduler]"
 ]
 
+
+# the convolutional front end of RNNClassifier and RNNRegressor (skrnn/_nn/conv.py)
+ConvSizes = Union[int, Sequence[int]]
+ConvMode = Literal["before", "beside"]
+FRONT_END_CONSTRAINTS = {
+    "conv_channels": [Interval(Integral, 1, None, closed="left"), "array-like", None],
+    "conv_kernel_sizes": [Interval(Integral, 1, None, closed="left"), "array-like"],
+    "conv_stride": [Interval(Integral, 1, None, closed="left")],
+    "conv_mode": [StrOptions({"before", "beside"})],
+}
+# model files written before the front end existed have none
+FRONT_END_OFF = {"conv_channels": None, "conv_kernel_sizes": 3, "conv_stride": 1,
+                 "conv_mode": "before"}
 
 # parameters added after the first model files and pickles were written, with
 # the values that reproduce the behaviour of then (early stopping watched the
@@ -89,3 +102,65 @@ def store_params(estimator, params):
 
 def _optimizer_class(value):
     return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
+
+
+# ------------------------------------------------------------ front end
+def _sizes(value, name):
+    """A tuple of positive ints from an int or a 1-D sequence of ints."""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return (int(value),)
+    arr = np.asarray(value, dtype=object)
+    if arr.ndim != 1 or arr.size == 0 or not all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in arr
+    ):
+        raise ValueError(
+            f"{name} must be a positive int or a non-empty list of positive ints (one per "
+            f"convolution block); got {value!r}."
+        )
+    return tuple(int(v) for v in arr)
+
+
+def front_end_sizes(est):
+    """``(channels, kernel_sizes)`` of the blocks, or None without a front end.
+
+    An int ``conv_kernel_sizes`` applies to every block."""
+    if est.conv_channels is None:
+        return None
+    channels = _sizes(est.conv_channels, "conv_channels")
+    kernels = _sizes(est.conv_kernel_sizes, "conv_kernel_sizes")
+    if len(kernels) == 1:
+        kernels = kernels * len(channels)
+    if len(kernels) != len(channels):
+        raise ValueError(
+            f"conv_kernel_sizes has {len(kernels)} entries but conv_channels has "
+            f"{len(channels)}; give one kernel size per convolution block, or one int for all."
+        )
+    return channels, kernels
+
+
+def check_front_end(est):
+    """Errors for front-end settings that cannot work together."""
+    sizes = front_end_sizes(est)
+    if sizes is None:
+        return
+    if est.tbptt_steps is not None:
+        raise ValueError(
+            "tbptt_steps cannot be combined with the convolutional front end "
+            f"(conv_channels={est.conv_channels!r}): the convolutions read whole sequences. "
+            "Set tbptt_steps=None, or conv_channels=None."
+        )
+    if getattr(est, "_return_sequences", False) and est.conv_stride != 1:
+        raise ValueError(
+            f"return_sequences=True needs conv_stride=1 (got conv_stride={est.conv_stride}): "
+            "a stride leaves fewer steps than the targets have. Set conv_stride=1."
+        )
+
+
+def front_end_kwargs(est):
+    """Keyword arguments of :class:`~skrnn._nn.conv.ConvSequenceNet`, or None
+    without a front end."""
+    sizes = front_end_sizes(est) if "conv_channels" in est._parameter_constraints else None
+    if sizes is None:
+        return None
+    return dict(conv_channels=sizes[0], conv_kernel_sizes=sizes[1],
+                conv_stride=int(est.conv_stride), conv_mode=est.conv_mode)

@@ -13,6 +13,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._params import FRONT_END_CONSTRAINTS, ConvMode, ConvSizes
 from ._base import (
     BaseRNN,
     Cell,
@@ -38,7 +39,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     or GRU, pools the per-step outputs over the real steps and classifies the
     result. Variable-length input is handled exactly: padding never reaches
     the network. The defaults were chosen by measurement on real data sets:
-    see :ref:`guide-models` and ``benchmarks/results_defaults.md``.
+    see :ref:`guide-models` and ``studies/results_defaults.md``.
 
     Parameters
     ----------
@@ -57,6 +58,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         ``'last'`` each sequence's own last step (and step 0 of the backward
         direction), ``'mean'`` their average, and ``'attention'`` learns a
         weighting of the steps.
+    $conv_channels
+    $conv_kernel_sizes
+    $conv_stride
+    $conv_mode
     $optimizer
     $learning_rate_init
     $lr_schedule
@@ -120,6 +125,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
 
     _parameter_constraints = {
         **BaseRNN._parameter_constraints,
+        **FRONT_END_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
     def __init__(
@@ -135,6 +141,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         mask_value: Optional[float] = np.nan,
         data_format: Optional[DataFormat] = None,
         pooling: PoolingKind = "max",
+        conv_channels: Optional[ConvSizes] = None,
+        conv_kernel_sizes: ConvSizes = 3,
+        conv_stride: int = 1,
+        conv_mode: ConvMode = "before",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 3e-3,
         lr_schedule: LRSchedule = "cosine",

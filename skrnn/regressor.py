@@ -11,6 +11,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._params import FRONT_END_CONSTRAINTS, ConvMode, ConvSizes
 from ._base import (
     BaseRNN,
     Cell,
@@ -58,6 +59,10 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         How per-step outputs become one vector per sequence, over real steps
         only (``'last'``: each sequence's own last step, and step 0 of the
         backward direction). Ignored when ``return_sequences=True``.
+    $conv_channels
+    $conv_kernel_sizes
+    $conv_stride
+    $conv_mode
     $optimizer
     $learning_rate_init
     $lr_schedule
@@ -152,6 +157,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
 
     _parameter_constraints = {
         **BaseRNN._parameter_constraints,
+        **FRONT_END_CONSTRAINTS,
         "return_sequences": ["boolean"],
         "loss": [StrOptions(set(LOSSES))],
         "quantiles": ["array-like"],
@@ -161,22 +167,26 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     def __init__(
         self,
         *,
-        cell: Cell = "lstm",
-        hidden_size: int = 64,
+        cell: Cell = "gru",
+        hidden_size: int = 32,
         num_layers: int = 1,
-        bidirectional: bool = False,
+        bidirectional: bool = True,
         dropout: float = 0.0,
         nonlinearity: Nonlinearity = "tanh",
         embedding_dim: Optional[int] = None,
         mask_value: Optional[float] = np.nan,
         data_format: Optional[DataFormat] = None,
         pooling: PoolingKind = "last",
+        conv_channels: Optional[ConvSizes] = None,
+        conv_kernel_sizes: ConvSizes = 3,
+        conv_stride: int = 1,
+        conv_mode: ConvMode = "before",
         optimizer: OptimizerSpec = "adam",
-        learning_rate_init: float = 1e-3,
-        lr_schedule: LRSchedule = "constant",
+        learning_rate_init: float = 3e-3,
+        lr_schedule: LRSchedule = "cosine",
         lr_schedule_params: Optional[dict] = None,
         alpha: float = 0.0,
-        batch_size: int = 32,
+        batch_size: int = 16,
         max_iter: int = 100,
         shuffle: bool = True,
         clip_grad_norm: Optional[float] = 1.0,

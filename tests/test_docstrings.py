@@ -147,7 +147,7 @@ def test_parameters_section_matches_the_signature(cls):
 
 @pytest.mark.parametrize("cls", RECURRENT, ids=lambda c: c.__name__)
 def test_recurrent_estimators_say_what_parameters_do(cls):
-    """Measurements live in the user guide and benchmarks/results_defaults.md;
+    """Measurements live in the user guide and studies/results_defaults.md;
     no placeholder is left unfilled."""
     assert "$" not in cls.__doc__
     for param in NumpyDocString(inspect.getdoc(cls))["Parameters"]:
@@ -158,9 +158,10 @@ def test_recurrent_estimators_say_what_parameters_do(cls):
 def test_shared_entries_carry_each_class_default():
     docs = {cls.__name__: dict(_documented(cls)) for cls in RECURRENT}
     assert docs["RNNClassifier"]["cell"] == "{'lstm', 'gru', 'rnn'}, default='gru'"
-    assert docs["RNNRegressor"]["cell"] == "{'lstm', 'gru', 'rnn'}, default='lstm'"
+    assert docs["RNNClassifier"]["hidden_size"] == "int, default=128"
+    assert docs["RNNRegressor"]["hidden_size"] == "int, default=32"
     assert docs["RNNClassifier"]["learning_rate_init"] == "float, default=3e-3"
-    assert docs["RNNRegressor"]["learning_rate_init"] == "float, default=1e-3"
+    assert docs["Seq2SeqTransformer"]["learning_rate_init"] == "float, default=1e-3"
     assert docs["Seq2SeqTransformer"]["mask_value"] == "float or None, default=np.nan"
     # the shared text is one text: the same words in every class that shares it
     clf, reg = (NumpyDocString(inspect.getdoc(c))["Parameters"] for c in RECURRENT[:2])

@@ -293,6 +293,7 @@ def test_return_sequences_ragged_in_ragged_out():
     assert reg.score(post, Ypad) == pytest.approx(reg.score(X, Y), rel=1e-5)
     # truncated BPTT on per-step targets also learns
     tb = RNNRegressor(return_sequences=True, hidden_size=32, max_iter=40, tbptt_steps=4,
+                      cell="lstm", bidirectional=False, lr_schedule="constant",
                       learning_rate_init=1e-2, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -63,3 +63,16 @@ def check_sample_aligned(arr, n_samples, name):
             f"{name} must have shape ({n_samples},), one value per sample; got {arr.shape}."
         )
     return arr
+
+
+def check_sample_weight(sample_weight, n):
+    """``sample_weight`` as float32 weights, one per sample (ones when None):
+    finite, non-negative and not all zero."""
+    if sample_weight is None:
+        return np.ones(n, dtype=np.float32)
+    sw = check_sample_aligned(sample_weight, n, "sample_weight").astype(np.float64)
+    if not np.isfinite(sw).all() or (sw < 0).any():
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if not sw.any():
+        raise ValueError("sample_weight is zero for every sample; at least one must be positive.")
+    return sw.astype(np.float32)

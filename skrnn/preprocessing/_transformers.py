@@ -218,11 +218,18 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         ``skrnn.set_config(data_format=...)`` / ``skrnn.config_context``,
         else reads channels last (input that then looks like an aeon
         ``(n, C, T)`` array is an error that asks for ``data_format``).
+    per_sequence : bool, default=False
+        Standardise each sequence on its own real steps (per feature), as
+        univariate series of different levels are usually z-scored one by one
+        (the UCR convention), instead of with the statistics learnt in
+        ``fit``. The level and spread of each series are then lost, and
+        :meth:`inverse_transform` is not available.
 
     Attributes
     ----------
     mean_ : ndarray of shape (n_features,)
-        Per-feature mean over the real steps.
+        Per-feature mean over the real steps (of the training sequences; not
+        used by :meth:`transform` with ``per_sequence=True``).
     var_ : ndarray of shape (n_features,)
         Per-feature variance over the real steps.
     scale_ : ndarray of shape (n_features,) or None
@@ -262,6 +269,7 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         "with_std": ["boolean"],
         "mask_value": [Real, None],
         "data_format": [StrOptions(set(DATA_FORMATS)), None],
+        "per_sequence": ["boolean"],
     }
 
     def __init__(
@@ -271,11 +279,13 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         with_std: bool = True,
         mask_value: float | None = np.nan,
         data_format: str | None = None,
+        per_sequence: bool = False,
     ) -> None:
         self.with_mean = with_mean
         self.with_std = with_std
         self.mask_value = mask_value
         self.data_format = data_format
+        self.per_sequence = per_sequence
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -317,6 +327,8 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
             Same form as ``X`` (float64): 3-D, 2-D (a DataFrame with
             ``set_output(transform="pandas")``) or a list.
         """
+        if getattr(self, "per_sequence", False):
+            return self._map(X, self._scale_each, per_sequence=True)
         return self._map(X, self._scale)
 
     def inverse_transform(self, X):
@@ -332,22 +344,45 @@ class SequenceScaler(OneToOneFeatureMixin, _SequenceTransformer):
         X_original : ndarray or list of ndarray
             Same form as ``X``.
         """
+        if getattr(self, "per_sequence", False):
+            raise ValueError(
+                "SequenceScaler(per_sequence=True) cannot inverse_transform: each sequence "
+                "was scaled with its own statistics, which are not kept. Use "
+                "per_sequence=False to scale with statistics learnt in fit."
+            )
         return self._map(X, self._unscale)
 
-    def _map(self, X, func):
+    def _map(self, X, func, per_sequence=False):
         check_is_fitted(self, "mean_")
         seqs = self._read_sequences(X, reset=False, mask_value=self.mask_value)
         fill = np.nan if self.mask_value is None else self.mask_value
         with np.errstate(over="ignore", invalid="ignore"):
-            mapped = func(seqs.values)
+            mapped = func(seqs) if per_sequence else func(seqs.values)
         _check_finite_result(mapped, seqs.values, func.__name__.strip("_"))
         out = pad_values(mapped, seqs, fill=fill)
         return self._wrap_output(_as_form(out, _univariate_input(X, seqs)), X, seqs.data_format)
+
+    def __setstate__(self, state):
+        # files and pickles written before per_sequence existed scale globally
+        super().__setstate__({"per_sequence": False, **state})
 
     def _scale(self, values):
         if self.with_mean:
             values = values - self.mean_
         return values / self.scale_ if self.with_std else values
+
+    def _scale_each(self, seqs):
+        """Each sequence standardised on its own real steps (per feature)."""
+        out = np.empty(seqs.values.shape, dtype=np.float64)
+        for a, b in zip(seqs.offsets[:-1], seqs.offsets[1:]):
+            v = seqs.values[a:b].astype(np.float64)
+            mean, std = v.mean(axis=0), v.std(axis=0)
+            if self.with_mean:
+                v = v - mean
+            if self.with_std:
+                v = v / _safe_scale(std, mean)
+            out[a:b] = v
+        return out
 
     def _unscale(self, values):
         if self.with_std:
