@@ -5,6 +5,19 @@ import numpy as np
 __all__ = ["save_attention_heatmap", "save_permutation_importance_plot", "plot_forecast"]
 
 
+
+def _figure_classes(caller):
+    """matplotlib's ``Figure`` and Agg canvas (files without a display), or
+    an ImportError that says ``caller`` needs matplotlib."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"{caller} needs matplotlib; install it with `pip install matplotlib`."
+        ) from exc
+    return Figure, FigureCanvasAgg
+
 def save_attention_heatmap(weights, path, *, input_labels=None, output_labels=None,
                            title=None, dpi=120):
     """Save attention weights as a heatmap PNG (needs matplotlib).
@@ -30,14 +43,7 @@ def save_attention_heatmap(weights, path, *, input_labels=None, output_labels=No
     path : str or path-like
         The path written.
     """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "save_attention_heatmap needs matplotlib; install it with "
-            "`pip install matplotlib`."
-        ) from exc
+    Figure, FigureCanvasAgg = _figure_classes("save_attention_heatmap")
     w = np.asarray(weights, dtype=float)
     if w.ndim != 2:
         raise ValueError(
@@ -89,14 +95,7 @@ def save_permutation_importance_plot(result, path, *, labels=None, title=None, d
     path : str or path-like
         The path written.
     """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "save_permutation_importance_plot needs matplotlib; install it with "
-            "`pip install matplotlib`."
-        ) from exc
+    Figure, FigureCanvasAgg = _figure_classes("save_permutation_importance_plot")
     imp = np.asarray(getattr(result, "importances", None) if not isinstance(result, np.ndarray)
                      else result, dtype=float)
     if imp.ndim != 2:
