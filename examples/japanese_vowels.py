@@ -25,7 +25,6 @@ compressed to 30 epochs) instead of 3 for 150.
 
 import os
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np

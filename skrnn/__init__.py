@@ -8,7 +8,7 @@ from .persistence import load
 from .regressor import RNNRegressor
 from .seq2seq import Seq2SeqTransformer
 
-from ._version import __version__
+from ._version import __version__  # noqa: F401  (the package version)
 
 __all__ = [
     "RNNClassifier",

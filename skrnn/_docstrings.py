@@ -14,7 +14,7 @@ The default is read from the class's explicit ``__init__`` signature, so each
 class states its own default (the classifier's ``cell='gru'``, the
 regressor's ``cell='lstm'``). A parameter whose meaning differs between the
 estimators (``pooling``, most of the sequence-to-sequence encoder's) is
-written out in that class's docstring instead. ``tests/test_docstrings.py``
+written out in that class's docstring instead. ``tests/estimators/test_docstrings.py``
 checks every entry against the signature and ``_parameter_constraints``.
 
 Descriptions say what a parameter does; why a default was chosen (the

@@ -2,7 +2,7 @@
 scikit-learn's regression check data (200 univariate sequences of 10 steps,
 y a linear function of the steps), R^2 on the training data after the fit of
 ``sklearn.utils.estimator_checks.check_regressors_train`` (the estimator of
-``tests/test_common.py``: 16 units, 1e-2 constant, batches of 32, alpha 0.01).
+``tests/estimators/test_common.py``: 16 units, 1e-2 constant, batches of 32, alpha 0.01).
 
 Usage::
 

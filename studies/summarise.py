@@ -11,7 +11,6 @@ Usage::
 import glob
 import os
 import re
-from collections import defaultdict
 
 import numpy as np
 

@@ -96,7 +96,7 @@ def imports(path):
 
 
 def import_report():
-    graph, problems = defaultdict(set), []
+    graph = defaultdict(set)
     modules = sorted(PACKAGE.rglob("*.py"))
     upward, private_names = [], []
     for path in modules:

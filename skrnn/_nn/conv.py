@@ -20,7 +20,7 @@ its own two ends (a per-sequence "same" convolution):
   statistics, so a prediction depends on its own sequence alone;
 - pooling reads real steps only (:class:`~skrnn._modules.Pooling`).
 
-tests/test_conv.py checks the batch against each sequence run alone.
+tests/nn/test_conv.py checks the batch against each sequence run alone.
 """
 
 import torch

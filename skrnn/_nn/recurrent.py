@@ -10,7 +10,7 @@ Batches reach these modules post-padded: sample ``i`` holds real steps
 the result. The recurrent layers are causal, so filler after the end cannot
 reach a real step in the forward direction; the backward direction runs on
 each sequence reversed *within its own length*, so it never reads filler
-either. (tests/test_modules.py checks this kernel against torch's packed
+either. (tests/nn/test_modules.py checks this kernel against torch's packed
 sequences.)
 """
 

@@ -17,7 +17,8 @@ from ._panel import check_order, next_stamps, read_table, series_steps
 from ..metrics import mase_scale
 from ._windower import TimeSeriesWindower
 
-_SEASONS = {"BY": 1, "BA": 1, "BQ": 4, "BM": 12, "Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "D": 7, "B": 5, "H": 24, "h": 24,
+_SEASONS = {"BY": 1, "BA": 1, "BQ": 4, "BM": 12, "Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "D": 7, "B": 5,
+            "H": 24, "h": 24,
             "T": 60, "min": 60, "S": 60, "s": 60}
 
 

@@ -16,7 +16,7 @@ MAX_THREADS = 4096  # n_threads a model file may set (it is clamped to the machi
 
 # What a model file may set besides an estimator's parameters: its fitted
 # attributes and the private state fit keeps (by the class that sets them;
-# tests/test_reliability.py fits every configuration and checks this list).
+# tests/persistence/test_reliability.py fits every configuration and checks this list).
 _RNN_STATE = {
     "_weights", "_training", "_torch_params", "_optimizer_state", "_network_spec", "_lr_schedule_class",
     "_fitted_on_table", "_fitted_with_lengths", "_n_step_features", "_token_vocabulary",

@@ -1,5 +1,5 @@
 """Model files and pickles written by an earlier version of skrnn (format 2,
-``tests/data/make_v2_files.py`` at the commit that added them) still load and
+``tests/persistence/data/make_v2_files.py`` at the commit that added them) still load and
 predict the same, whatever modules the package's classes have moved to since."""
 
 import pickle

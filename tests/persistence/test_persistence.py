@@ -1,6 +1,6 @@
 """Safe persistence: round trips (skrnn's files, skops.io and pickle),
 pipelines, signatures, and the tampered, truncated and malicious files that
-must raise ``ModelFileError`` without running code (tests/test_hostile.py
+must raise ``ModelFileError`` without running code (tests/persistence/test_hostile.py
 crafts the rest).
 """
 
@@ -258,7 +258,7 @@ def test_save_refuses_what_it_cannot_store_safely(tmp_path):
 
 def test_state_holds_no_torch_object_so_any_device_loads_it(models):
     """pickle, copy and skops see the network as numpy weights (the CPU copy
-    of CUDA weights; tests/test_cuda.py runs it on a GPU) plus its spec."""
+    of CUDA weights; tests/train/test_cuda.py runs it on a GPU) plus its spec."""
     est, X = models["clf-int"]
     est.set_params(optimizer=torch.optim.Adam, device=torch.device("cpu"))
     try:

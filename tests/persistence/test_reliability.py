@@ -27,7 +27,7 @@ from skrnn.callbacks import Checkpoint
 from skrnn.persistence import ModelFileError, save
 from skrnn.persistence._checks import FITTED_STATE, MAX_THREADS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMALL = dict(hidden_size=3, max_iter=1, random_state=0, device="cpu")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -111,7 +111,7 @@ def test_load_reads_in_chunks_never_the_cap(fitted, good, seekable):
 _UNDER_LIMIT = textwrap.dedent("""
     import io, resource, sys, warnings, zlib
     import numpy as np, torch
-    sys.path.insert(0, "tests")
+    sys.path.insert(0, "tests/persistence")
     from _modelfiles import build, members
     from skrnn import RNNClassifier, load
     from skrnn.persistence import ModelFileError

@@ -3,7 +3,7 @@ interrupted fits leave the estimator exactly as it was, seeded fits in
 threads equal sequential ones, a refit is published at once, token ids and
 long sequences are bounded, and scalers refuse overflowing data.
 
-(Crafted model files are in tests/test_hostile.py.)
+(Crafted model files are in tests/persistence/test_hostile.py.)
 """
 
 import os
@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 import torch
 from joblib import Parallel, delayed
-from sklearn.exceptions import ConvergenceWarning
 
 import skrnn
 from conftest import ragged_labelled

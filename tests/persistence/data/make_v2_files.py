@@ -1,7 +1,8 @@
-"""Writes the model files and pickles of tests/data with the package as it is; tests/test_saved_files.py loads them. Run from the repository root: python tests/data/make_v2_files.py"""
-import pickle, numpy as np, pandas as pd
+"""Writes the model files and pickles of tests/data with the package as it is; tests/persistence/test_saved_files.py loads them. Run from the repository root: python tests/persistence/data/make_v2_files.py"""
+import pickle
+import numpy as np
+import pandas as pd
 from sklearn.pipeline import make_pipeline
-import skrnn
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer, SequencePadder, SequenceScaler, SequencePatcher, TimeSeriesWindower
 from skrnn.preprocessing import WindowScaledRegressor
 from skrnn.persistence import save
@@ -29,10 +30,10 @@ out["seq2seq"] = s2s
 preds = {}
 for name, est in out.items():
     try:
-        save(est, f"tests/data/v2_{name}.skrnn")
+        save(est, f"tests/persistence/data/v2_{name}.skrnn")
     except TypeError as e:
         print("not saved", name, e)
-    with open(f"tests/data/v2_{name}.pkl", "wb") as f:
+    with open(f"tests/persistence/data/v2_{name}.pkl", "wb") as f:
         pickle.dump(est, f)
     if name in ("windower", "windowed"):
         preds[name] = est.predict(s.to_frame().iloc[-10:])
@@ -40,5 +41,5 @@ for name, est in out.items():
         preds[name] = np.asarray(est.transform(src[:4]))
     else:
         preds[name] = np.asarray(est.predict(Xq)) if name != "classifier" else est.predict_proba(Xq)
-np.savez("tests/data/v2_predictions.npz", **preds)
+np.savez("tests/persistence/data/v2_predictions.npz", **preds)
 print({k: v.shape for k, v in preds.items()})

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer, load

@@ -13,7 +13,7 @@ import pytest
 
 import skrnn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLASSES = {name: getattr(skrnn, name) for name in (
     "RNNClassifier", "RNNRegressor", "Seq2SeqTransformer", "SequencePadder",
     "SequenceScaler", "SequencePatcher", "TimeSeriesWindower",

@@ -15,11 +15,11 @@ _ULP = (
     "one float32 ulp (3e-7) when the BLAS picks different kernels per batch size, "
     "above the check's atol=1e-7. With the CPU kernels of the pinned torch build on "
     "this project's machines the results agree, so the check shows as XPASS there; "
-    "batched == alone to 1e-6 is tested in tests/test_estimators.py on every platform."
+    "batched == alone to 1e-6 is tested in tests/estimators/test_estimators.py on every platform."
 )
 _FLOAT32 = (
     "training runs in float32: weighted and repeated fits agree to ~1e-5 "
-    "(tested in tests/test_estimators.py and tests/test_losses.py), not to the "
+    "(tested in tests/estimators/test_estimators.py and tests/nn/test_losses.py), not to the "
     "check's rtol=1e-7."
 )
 
@@ -28,7 +28,7 @@ def expected_failures(estimator):
     failures = {}
     # float32 rounding (~1e-7 per step) grows over 100 epochs of a fit that
     # does not stop early (the regressor's standardised targets): weighted and
-    # repeated fits agree to ~1e-5 over a few epochs (tests/test_losses.py)
+    # repeated fits agree to ~1e-5 over a few epochs (tests/nn/test_losses.py)
     failures["check_sample_weight_equivalence_on_dense_data"] = _FLOAT32
     # every estimator: the bidirectional GRU (both estimators' default), the
     # classifier's softmax and the front end's convolutions may round

@@ -1,6 +1,6 @@
 """The public API's docstrings: complete, and true to the signatures.
 
-Two checks, after scikit-learn's ``sklearn/tests/test_docstrings.py``:
+Two checks, after scikit-learn's ``sklearn/tests/estimators/test_docstrings.py``:
 
 - every class's Parameters section lists its ``__init__`` parameters in
   signature order, each ``default=...`` equal to the signature's default, and

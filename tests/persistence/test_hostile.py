@@ -27,7 +27,7 @@ from _modelfiles import attrs, build, deflate, edit_schema, json_value, members,
 from skrnn import RNNClassifier, load
 from skrnn.persistence import ModelFileError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
@@ -370,7 +370,7 @@ def test_huge_network_spec(good):
 _FUZZ = textwrap.dedent("""
     import io, json, os, random, resource, sys, time, warnings, zipfile
     import numpy as np, torch
-    sys.path.insert(0, "tests")
+    sys.path.insert(0, "tests/persistence")
     from _modelfiles import attrs, build, json_value, members
     from skrnn import RNNClassifier, load
     from skrnn.persistence import ModelFileError

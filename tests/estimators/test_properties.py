@@ -269,7 +269,7 @@ def _bad_inputs(F):
     """(description, X, kwargs) that predict must reject with ValueError/TypeError."""
     ok = np.zeros((2, 3, F))
     # a step with only some features NaN (a whole NaN step is skipped, Keras
-    # masking: tested in tests/test_masking.py)
+    # masking: tested in tests/sequences/test_masking.py)
     partial_nan = np.ones((2, 3, F + 1))
     partial_nan[1, 1, 0] = np.nan
     return [

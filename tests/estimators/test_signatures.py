@@ -15,7 +15,7 @@ import skrnn
 import skrnn.preprocessing
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _public_estimators():
@@ -114,8 +114,8 @@ def test_defaults_survive_clone_and_get_params():
 
 def test_package_ships_py_typed():
     assert os.path.exists(os.path.join(os.path.dirname(skrnn.__file__), "py.typed"))
-    with open(os.path.join(ROOT, "setup.cfg")) as f:
-        assert re.search(r"\[options\.package_data\]\s*\nskrnn\s*=\s*py\.typed", f.read())
+    with open(os.path.join(ROOT, "pyproject.toml")) as f:
+        assert re.search(r"\[tool\.setuptools\.package-data\]\s*\nskrnn\s*=\s*\[\"py\.typed\"\]", f.read())
 
 
 def _check_typing():
@@ -127,6 +127,7 @@ def _check_typing():
     return typing_check
 
 
+@pytest.mark.typing
 @pytest.mark.parametrize(
     "source, expected",
     [("RNNClassifier(class_w", "class_weight="), ("Seq2SeqTransformer(beam_", "beam_width=")],
@@ -136,6 +137,7 @@ def test_jedi_completes_the_parameters(source, expected):
     assert expected in _check_typing().jedi_completions(source)
 
 
+@pytest.mark.typing
 def test_mypy_accepts_real_parameters_and_rejects_typos(tmp_path):
     """One mypy run over two user scripts (third-party internals skipped, so
     it takes seconds; tests/typing_check.py runs the same check)."""
