@@ -6,7 +6,17 @@ is imported from with :func:`public_home`, and moving its code between
 private modules never changes the name files record.
 """
 
-__all__ = ["public_home"]
+__all__ = ["public_home", "MOVED_CLASSES"]
+
+#: Where public classes were named before they declared their public home:
+#: ``"old.module.Class" -> "public.module.Class"``. :func:`skrnn.load` reads
+#: a model file that names an old path as the class's present one.
+MOVED_CLASSES = {
+    "skrnn._windower.TimeSeriesWindower": "skrnn.preprocessing.TimeSeriesWindower",
+    "skrnn._window_scaling.WindowScaledRegressor": "skrnn.preprocessing.WindowScaledRegressor",
+    "skrnn._patcher.SequencePatcher": "skrnn.preprocessing.SequencePatcher",
+    "skrnn._splitter.PanelTimeSeriesSplit": "skrnn.forecasting.PanelTimeSeriesSplit",
+}
 
 
 def public_home(module):

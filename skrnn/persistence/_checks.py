@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .._compat import SKLEARN_VERSION_KEY, validate_params
-from .._home import public_home
+from .._home import MOVED_CLASSES, public_home
 from ..exceptions import ModelFileError
 
 MAX_THREADS = 4096  # n_threads a model file may set (it is clamped to the machine's cores when used)
@@ -74,6 +74,9 @@ def _state_keys():
         for base in cls.__mro__:
             keys |= FITTED_STATE.get(base.__name__, set())
         out[f"{cls.__module__}.{cls.__name__}"] = keys
+    for old, new in MOVED_CLASSES.items():  # files that name a class by an older path
+        if new in out:
+            out[old] = out[new]
     return out
 
 

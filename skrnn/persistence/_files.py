@@ -34,7 +34,7 @@ from ._modelfile import (
 )
 from .. import _warnings
 from .._compat import validate_params
-from .._home import public_home
+from .._home import MOVED_CLASSES, public_home
 from .._nn.seeding import seeded_init
 from ._checks import _check_loaded, _state_keys, trusted_types
 
@@ -369,8 +369,22 @@ def _checked_members(src, max_bytes, key):
     if record.get("sha256") != digest.hexdigest():
         raise ModelFileError("the members do not match the checksum recorded in skrnn.json: the "
                              "file was corrupted or modified after it was saved")
-    members["schema.json"] = [json.dumps(schema).encode()], None
+    members["schema.json"] = [json.dumps(_present_paths(schema)).encode()], None
     return record, members, refs
+
+
+def _present_paths(node):
+    """The checked schema with classes named by an older path
+    (:data:`skrnn._home.MOVED_CLASSES`) named by their present one."""
+    if isinstance(node, list):
+        return [_present_paths(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _present_paths(v) for k, v in node.items()}
+    moved = MOVED_CLASSES.get(f"{node.get('__module__')}.{node.get('__class__')}")
+    if moved is not None:
+        node["__module__"], node["__class__"] = moved.rsplit(".", 1)
+    return node
 
 
 @public_home("skrnn.persistence")

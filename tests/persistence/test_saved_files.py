@@ -105,3 +105,29 @@ def test_a_forecaster_that_the_safe_format_cannot_hold_is_refused_clearly(tmp_pa
         save(f, tmp_path / "f.skrnn")
     again = pickle.loads(pickle.dumps(f))
     pd.testing.assert_series_equal(again.predict(), f.predict())
+
+
+def test_a_file_naming_a_class_by_an_older_path_loads(tmp_path):
+    """load reads classes named by where their code used to live
+    (skrnn._home.MOVED_CLASSES) as their present public classes."""
+    from _modelfiles import edit_schema
+
+    data = (DATA / "v2_windowed.skrnn").read_bytes()
+
+    def to_old_path(node):
+        if isinstance(node, dict):
+            if node.get("__class__") == "TimeSeriesWindower":
+                node["__module__"] = "skrnn._windower"
+            for v in node.values():
+                to_old_path(v)
+        elif isinstance(node, list):
+            for v in node:
+                to_old_path(v)
+
+    old = edit_schema(data, to_old_path)
+    assert b"skrnn._windower" in old and b'"skrnn._windower"' not in data
+    path = tmp_path / "old.skrnn"
+    path.write_bytes(old)
+    est = skrnn.load(path)
+    assert type(est.steps[0][1]) is skrnn.TimeSeriesWindower
+    np.testing.assert_allclose(_predict("windowed", est), EXPECTED["windowed"], rtol=1e-5, atol=1e-6)
