@@ -131,3 +131,29 @@ def test_a_file_naming_a_class_by_an_older_path_loads(tmp_path):
     est = skrnn.load(path)
     assert type(est.steps[0][1]) is skrnn.TimeSeriesWindower
     np.testing.assert_allclose(_predict("windowed", est), EXPECTED["windowed"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_fits_from_the_same_seeds_predict_exactly_as_before_the_move():
+    """The estimators fitted as tests/persistence/data/make_v2_files.py fitted
+    them (the regressor with the defaults of then spelt out) predict exactly
+    what the version that wrote the files predicted: moving the code into
+    layers changed no computation."""
+    from sklearn.pipeline import make_pipeline
+
+    from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer, SequencePadder, SequenceScaler
+
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(rng.randint(4, 9), 2)).astype(np.float32) for _ in range(24)]
+    y = np.array([int(x[:, 0].mean() > 0) for x in X])
+    yr = np.array([x[:, 1].sum() for x in X])
+    then = dict(cell="lstm", hidden_size=4, bidirectional=False, learning_rate_init=1e-3,
+                lr_schedule="constant", batch_size=8, max_iter=2, random_state=0)
+    clf = RNNClassifier(hidden_size=4, max_iter=2, batch_size=8, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X[:4]), EXPECTED["classifier"])
+    reg = make_pipeline(SequencePadder(maxlen=8), SequenceScaler(), RNNRegressor(**then)).fit(X, yr)
+    np.testing.assert_array_equal(reg.predict(X[:4]), EXPECTED["scaled"])
+    src = ["abc", "bca", "cab", "aab", "bba", "ccb"] * 2
+    s2s = Seq2SeqTransformer(hidden_size=4, max_iter=2, batch_size=4, random_state=0)
+    s2s.fit(src, [t[::-1] for t in src])
+    np.testing.assert_array_equal(s2s.transform(src[:4]), EXPECTED["seq2seq"])
