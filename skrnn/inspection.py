@@ -1,6 +1,6 @@
 """Sequence-aware model inspection.
 
-scikit-learn's :func:`sklearn.inspection.permutation_importance` permutes
+scikit-learn's ``sklearn.inspection.permutation_importance`` permutes
 the columns of a 2-D table; a sequence model's input is 3-D or ragged, and
 the questions are *which channel* and *which part of the sequence* it uses.
 :func:`permutation_importance` answers both for any fitted skrnn estimator
@@ -138,7 +138,7 @@ def permutation_importance(estimator, X, y, *, by="channel", n_segments=5, scori
     handled by resampling the donor's values to the receiver's length
     (linear interpolation); padding and missing steps stay where they are.
     The importance is the baseline score minus the score after shuffling,
-    as in :func:`sklearn.inspection.permutation_importance`.
+    as in ``sklearn.inspection.permutation_importance``.
 
     Parameters
     ----------
@@ -170,7 +170,7 @@ def permutation_importance(estimator, X, y, *, by="channel", n_segments=5, scori
 
     Returns
     -------
-    result : :class:`~sklearn.utils.Bunch`
+    result : Bunch
         ``importances_mean`` (n_groups,), ``importances_std`` (n_groups,)
         and ``importances`` (n_groups, n_repeats), one row per channel or
         segment.
