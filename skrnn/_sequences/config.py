@@ -12,7 +12,7 @@ out. The layout a step uses is decided, in this order, by
    output, ``TimeSeriesWindower`` and ``SequencePatcher`` of channels-last
    input return channels-last output): a step reading it follows it;
 3. the configured ``data_format`` (``set_config`` / ``config_context``);
-4. for a copy made by :func:`sklearn.base.clone` (what ``GridSearchCV``,
+4. for a copy made by ``sklearn.base.clone`` (what ``GridSearchCV``,
    ``cross_validate`` and ``Pipeline`` fit), the configuration in force
    when the copy was made: this is how the setting reaches joblib's worker
    processes, where skrnn's configuration starts empty (scikit-learn sends
@@ -148,7 +148,7 @@ def config_context(*, data_format=None):
 
 
 class ConfigCloneMixin:
-    """Carries the configuration in force at :func:`sklearn.base.clone` time
+    """Carries the configuration in force at ``sklearn.base.clone`` time
     on the clone, so that it reaches joblib's worker processes (see the
     module docstring). Only set values are carried; a parameter given to the
     estimator always wins."""
