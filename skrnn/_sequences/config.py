@@ -23,6 +23,8 @@ out. The layout a step uses is decided, in this order, by
    error that names ``data_format``.
 
 The layout resolved in ``fit`` is kept for ``transform`` / ``predict``.
+The marks of step 2 and the resolution itself are read with the input, in
+:mod:`skrnn._sequences.data` (``mark_layout``, ``resolve_data_format``).
 The configuration is process-wide (``config_context`` sets it and restores
 the previous value on exit): joblib dispatches a search's later tasks from
 its own threads, which a thread-local setting would not reach.

@@ -188,20 +188,14 @@ def token_rows(ids, vocabulary, n_tokens):
 def read_targets(Y, n_samples, *, output_type, mask_value, data_format):
     """Return (raw target sequences, kind, one_d) for target sequences ``Y``
     (strings, token ids or float vectors, as ``output_type`` says)."""
-    words = _word_items(Y, "y")
-    items = None if words is not None else _string_items(Y, "y")
-    if words is not None:
+    text = read_text(Y, "y")
+    if text is not None:
+        raw, kind = text
         if output_type == "continuous":
+            what = "word tokens" if kind == "words" else "strings"
             raise ValueError(
-                "y holds word tokens but output_type='continuous'; use 'auto' or 'tokens'."
+                f"y holds {what} but output_type='continuous'; use 'auto' or 'tokens'."
             )
-        raw, kind = _encode_words(words, "y"), "words"
-    elif items is not None:
-        if output_type == "continuous":
-            raise ValueError(
-                "y holds strings but output_type='continuous'; use 'auto' or 'tokens'."
-            )
-        raw, kind = _encode_strings(items, "y"), "strings"
     else:
         Y = _as_array_if_array_like(Y)
         if isinstance(Y, (pd.DataFrame, pd.Series)) and not _is_ragged_container(

@@ -10,7 +10,6 @@ cores and of ``GridSearchCV(n_jobs=...)``.
 """
 
 import contextlib
-import functools
 import os
 
 import torch
@@ -45,14 +44,3 @@ def torch_threads(n):
     finally:
         if torch.get_num_threads() != saved:
             torch.set_num_threads(saved)
-
-
-def with_torch_threads(method):
-    """Method decorator: run it under the estimator's ``n_threads``."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with torch_threads(self.n_threads):
-            return method(self, *args, **kwargs)
-
-    return wrapper
