@@ -174,7 +174,7 @@ def run_rnn(history, test, horizon, m, seed, **params):
     return score(histories, truths, points, intervals, m), time.perf_counter() - start
 
 
-def evaluate(name, seeds, validate=False, **params):
+def evaluate(name, seeds, validate=False, network_alone=False, **params):
     """Baselines and the RNN (one run per seed) on data set ``name``."""
     table, horizon, m = load(name)
     history, test = split(table, horizon)
@@ -183,6 +183,13 @@ def evaluate(name, seeds, validate=False, **params):
         history = history[counts > 2 * horizon + 2].reset_index(drop=True)
         history, test = split(history, horizon)
     baselines = run_baselines(history, test, horizon, m)
+    if network_alone:  # the network half of the hybrid, as a baseline column
+        alone = [run_rnn(history, test, horizon, m, seed, **{**params, "ets_weight": 0.0})
+                 for seed in seeds]
+        scores = [res for res, _ in alone]
+        mean = {k: (np.mean([s[k][0] for s in scores]), np.mean([s[k][1] for s in scores]))
+                for k in scores[0]}
+        baselines["network alone"] = (mean, float(np.mean([t for _, t in alone])))
     rnn = [run_rnn(history, test, horizon, m, seed, **params) for seed in seeds]
     return baselines, rnn, horizon, m
 
@@ -205,6 +212,8 @@ def summarise(name, baselines, rnn, horizon, m, per_series_rows=True):
         summary[n] = (np.mean([v[0] for v in res.values()]),
                       np.nanmean([v[1] for v in res.values()]) if n in ("ETS", "Theta")
                       else np.nan, t, None)
+        if n == "network alone":  # its own calibrated intervals, mean over seeds
+            summary[n] = (summary[n][0], np.nanmean([v[1] for v in res.values()]), t, None)
     means = [np.mean([v[0] for v in res.values()]) for res, _ in rnn]
     covs = [np.mean([v[1] for v in res.values()]) for res, _ in rnn]
     wins = [np.mean([res[k][0] < baselines["seasonal naive"][0][k][0] for k in keys])
@@ -228,11 +237,14 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--validate", action="store_true",
                         help="score on the histories only (the study's data)")
+    parser.add_argument("--network-alone", action="store_true",
+                        help="also RNNForecaster(ets_weight=0), the network half of the defaults")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     table = {}
     for name in args.datasets:
-        baselines, rnn, horizon, m = evaluate(name, range(args.seeds), args.validate)
+        baselines, rnn, horizon, m = evaluate(name, range(args.seeds), args.validate,
+                                              args.network_alone)
         table[name] = summarise(name, baselines, rnn, horizon, m)
     print("\nMASE (80% coverage) per data set, mean over its series:")
     names = list(next(iter(table.values())))

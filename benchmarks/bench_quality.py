@@ -3,7 +3,9 @@ they could write or pick instead.
 
 For every data set and seed, in one run:
 
-(a) ``RNNClassifier(random_state=seed)``: skrnn's defaults, nothing else.
+(a) ``RNNClassifier(random_state=seed)``: skrnn's defaults, nothing else
+    (every set as it comes, ACSF1 raw: the default ``conv_channels='auto'``
+    builds the convolutional front end from 128 steps).
 (b) ``RNNClassifier(**RECOMMENDED, random_state=seed)``: the configuration
     the README recommends (BiGRU 128, max pooling, lr 3e-3 with
     ``lr_schedule='cosine'`` (5 % warm-up), batch 16, 150 epochs run to the
@@ -31,8 +33,8 @@ published splits; test RMSE): ``RNNRegressor()`` and ``REGRESSOR_BEST`` on
 Data (all shipped offline: aeon's bundled UCR/UEA files, scikit-learn's
 digits, a synthetic task): JapaneseVowels (ragged, 12 channels, 270/370),
 ItalyPowerDemand (24 steps, 67/1029), ACSF1 (1,460 steps, 10 classes,
-100/100; the RNNs get it patched: 10 consecutive steps grouped into one step
-of 10 features, 146 steps; MiniRocket gets the raw series), GunPoint
+100/100; (b) and (c) get it patched: 10 consecutive steps grouped into one
+step of 10 features, 146 steps; the others get the raw series), GunPoint
 (150 steps, 50/150), ArrowHead (251 steps, 36/175), BasicMotions (6
 channels, 100 steps, 40/40), digits read row by row (8 steps x 8 features,
 stratified 75/25 split) and the adding problem (2 channels, 200 steps,
@@ -84,6 +86,7 @@ RECOMMENDED = {
     "batch_size": 16,
     "max_iter": 150,
     "tol": None,  # no stopping rule: the fixed budget with the schedule
+    "conv_channels": None,  # the plain loop's network has no front end
 }
 PATCH = {"acsf1": 10}
 # The convolutional front end (studies/study_front_end.py, results in
@@ -286,7 +289,7 @@ def main():
         front = {**default_params, **FRONT_END, **FRONT_END_LONG.get(name, {})}
         for seed in seeds:
             todo = {
-                "skrnn defaults": lambda: _skrnn(default_params, Xtr, ytr, Xte, yte, seed),
+                "skrnn defaults": lambda: _skrnn(default_params, *raw, seed),
                 "skrnn front end": lambda: _skrnn(front, *raw, seed),
                 "skrnn recommended": lambda: _skrnn(rec_params, Xtr, ytr, Xte, yte, seed),
                 "plain torch (same net)": lambda: _plain(rec_params, Xtr, ytr, Xte, yte, seed),

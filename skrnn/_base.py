@@ -33,6 +33,7 @@ from ._params import (  # noqa: F401  (the estimators import the types from here
     SHARED_CONSTRAINTS,
     check_front_end,
     front_end_kwargs,
+    resolve_front_end,
     _optimizer_class,
     estimator_snapshot,
     store_params,
@@ -240,6 +241,8 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
         self._check_params_combination()
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
         seqs, raw = self._encode_X(X, reset=not continuing, sequence_lengths=sequence_lengths)
+        if not continuing and "conv_channels" in self._parameter_constraints:
+            self.front_end_ = resolve_front_end(self, seqs.lengths)
         weights = check_sample_weight(sample_weight, seqs.n_samples)
         targets = self._encode_targets(
             y, raw, first=not continuing, classes=classes,
@@ -363,7 +366,7 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
     def _make_network(self, spec):
         """A freshly initialised network from ``spec``, the parameters and the
         fitted attributes."""
-        front = front_end_kwargs(self) if "conv_channels" in self._parameter_constraints else None
+        front = front_end_kwargs(self)
         return (SequenceNet if front is None else ConvSequenceNet)(
             spec["n_inputs"],
             spec["n_outputs"],

@@ -33,10 +33,13 @@ __all__ = ["SHARED_PARAMETERS", "format_default", "render_parameter", "shared_pa
 #: ``{name: (type, description)}`` of the parameters the estimators share.
 SHARED_PARAMETERS = {
     "conv_channels": (
-        "int, list of int or None",
+        "int, list of int, 'auto' or None",
         "Output channels of each block of the convolutional front end "
         "(``Conv1d`` -> batch normalisation -> ReLU per block), e.g. "
-        "``[64, 64]`` for two blocks; ``None`` has no front end. Each sequence "
+        "``[64, 64]`` for two blocks; ``None`` has no front end. ``'auto'`` "
+        "builds three blocks of 64 channels when the training sequences' "
+        "median length is at least 128 steps (and ``tbptt_steps`` is None), "
+        "none otherwise; ``front_end_`` holds what the fit built. Each sequence "
         "is convolved on its own real steps only, with zero padding at its own "
         "two ends (masked steps inside a sequence are removed first, as for the "
         "recurrent layer), and the normalisation statistics come from real "
@@ -44,16 +47,19 @@ SHARED_PARAMETERS = {
         "See ``conv_mode``.",
     ),
     "conv_kernel_sizes": (
-        "int or list of int",
-        "Kernel size of each convolution block, or one for all of them. "
+        "int, list of int or 'auto'",
+        "Kernel size of each convolution block, or one for all of them; "
+        "``'auto'``: 7, 5, then 3. "
         "Sequences shorter than a kernel work (their windows read the zero "
         "padding at their ends).",
     ),
     "conv_stride": (
-        "int",
+        "int or 'auto'",
         "Stride of the first convolution block: a sequence of ``L`` real steps "
         "has ``ceil(L / conv_stride)`` afterwards, so the recurrent layer of "
-        "``conv_mode='before'`` reads that many steps (faster on long series).",
+        "``conv_mode='before'`` reads that many steps (faster on long series). "
+        "``'auto'``: ``round(sqrt(L) / 4)`` for the median training length "
+        "``L`` (4 for 250 steps, 10 for 1,500), 1 with per-step outputs.",
     ),
     "conv_mode": (
         "{'before', 'beside'}",

@@ -32,11 +32,18 @@ LRSchedule = Union[
 ConvSizes = Union[int, Sequence[int]]
 ConvMode = Literal["before", "beside"]
 FRONT_END_CONSTRAINTS = {
-    "conv_channels": [Interval(Integral, 1, None, closed="left"), "array-like", None],
-    "conv_kernel_sizes": [Interval(Integral, 1, None, closed="left"), "array-like"],
-    "conv_stride": [Interval(Integral, 1, None, closed="left")],
+    "conv_channels": [Interval(Integral, 1, None, closed="left"), "array-like", None,
+                      StrOptions({"auto"})],
+    "conv_kernel_sizes": [Interval(Integral, 1, None, closed="left"), "array-like",
+                          StrOptions({"auto"})],
+    "conv_stride": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     "conv_mode": [StrOptions({"before", "beside"})],
 }
+# conv_channels='auto' (studies/results_front_end.md): the blocks measured on
+# univariate series of 150 to 1,460 steps, on from this median length
+AUTO_MIN_STEPS = 128
+AUTO_CHANNELS = (64, 64, 64)
+AUTO_KERNELS = (7, 5, 3)
 # model files written before the front end existed have none
 FRONT_END_OFF = {"conv_channels": None, "conv_kernel_sizes": 3, "conv_stride": 1,
                  "conv_mode": "before"}
@@ -120,14 +127,20 @@ def _sizes(value, name):
     return tuple(int(v) for v in arr)
 
 
-def front_end_sizes(est):
+def front_end_sizes(est, channels=None):
     """``(channels, kernel_sizes)`` of the blocks, or None without a front end.
 
-    An int ``conv_kernel_sizes`` applies to every block."""
-    if est.conv_channels is None:
+    An int ``conv_kernel_sizes`` applies to every block; ``'auto'`` kernels
+    are 7, 5, then 3. ``channels`` replaces ``est.conv_channels`` (an
+    ``'auto'`` one, resolved)."""
+    channels = est.conv_channels if channels is None else channels
+    if channels is None or isinstance(channels, str):
         return None
-    channels = _sizes(est.conv_channels, "conv_channels")
-    kernels = _sizes(est.conv_kernel_sizes, "conv_kernel_sizes")
+    channels = _sizes(channels, "conv_channels")
+    if isinstance(est.conv_kernel_sizes, str):  # 'auto'
+        kernels = (AUTO_KERNELS + (3,) * len(channels))[: len(channels)]
+    else:
+        kernels = _sizes(est.conv_kernel_sizes, "conv_kernel_sizes")
     if len(kernels) == 1:
         kernels = kernels * len(channels)
     if len(kernels) != len(channels):
@@ -138,10 +151,42 @@ def front_end_sizes(est):
     return channels, kernels
 
 
-def check_front_end(est):
-    """Errors for front-end settings that cannot work together."""
-    sizes = front_end_sizes(est)
+def resolve_front_end(est, lengths):
+    """The front end a fit on sequences of ``lengths`` real steps builds:
+    :class:`~skrnn._nn.conv.ConvSequenceNet`'s keyword arguments, or None.
+
+    ``conv_channels='auto'`` turns the front end on when the median length is
+    at least ``AUTO_MIN_STEPS`` (and ``tbptt_steps`` is not set); an
+    ``'auto'`` stride is ``round(sqrt(median) / 4)`` (1 with
+    ``return_sequences=True``)."""
+    median = float(np.median(lengths)) if len(lengths) else 0.0
+    channels = est.conv_channels
+    if isinstance(channels, str):  # 'auto'
+        on = median >= AUTO_MIN_STEPS and est.tbptt_steps is None
+        channels = AUTO_CHANNELS if on else None
+    sizes = front_end_sizes(est, channels)
     if sizes is None:
+        return None
+    stride = est.conv_stride
+    if isinstance(stride, str):  # 'auto'
+        stride = 1 if getattr(est, "_return_sequences", False) else max(1, round(median ** 0.5 / 4))
+    return dict(conv_channels=sizes[0], conv_kernel_sizes=sizes[1], conv_stride=int(stride),
+                conv_mode=est.conv_mode)
+
+
+def check_front_end(est):
+    """Errors for front-end settings that cannot work together (for an
+    ``'auto'`` front end, those it would meet when it turns on)."""
+    auto = isinstance(est.conv_channels, str)
+    sizes = front_end_sizes(est, AUTO_CHANNELS if auto else None)
+    if sizes is None:
+        return
+    if auto:  # 'auto' stays off with tbptt_steps; the stride must still fit
+        if getattr(est, "_return_sequences", False) and est.conv_stride not in (1, "auto"):
+            raise ValueError(
+                f"return_sequences=True needs conv_stride=1 or 'auto' (got conv_stride="
+                f"{est.conv_stride}): a stride leaves fewer steps than the targets have."
+            )
         return
     if est.tbptt_steps is not None:
         raise ValueError(
@@ -149,7 +194,7 @@ def check_front_end(est):
             f"(conv_channels={est.conv_channels!r}): the convolutions read whole sequences. "
             "Set tbptt_steps=None, or conv_channels=None."
         )
-    if getattr(est, "_return_sequences", False) and est.conv_stride != 1:
+    if getattr(est, "_return_sequences", False) and est.conv_stride not in (1, "auto"):
         raise ValueError(
             f"return_sequences=True needs conv_stride=1 (got conv_stride={est.conv_stride}): "
             "a stride leaves fewer steps than the targets have. Set conv_stride=1."
@@ -158,8 +203,13 @@ def check_front_end(est):
 
 def front_end_kwargs(est):
     """Keyword arguments of :class:`~skrnn._nn.conv.ConvSequenceNet`, or None
-    without a front end."""
-    sizes = front_end_sizes(est) if "conv_channels" in est._parameter_constraints else None
+    without a front end: the one the fit resolved (``front_end_``), else the
+    parameters' (model files written before ``'auto'`` existed)."""
+    if "conv_channels" not in est._parameter_constraints:
+        return None
+    if hasattr(est, "front_end_"):
+        return est.front_end_
+    sizes = front_end_sizes(est)
     if sizes is None:
         return None
     return dict(conv_channels=sizes[0], conv_kernel_sizes=sizes[1],

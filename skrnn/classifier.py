@@ -110,6 +110,9 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Lowest training loss seen.
     module_ : torch.nn.Module
         The trained network.
+    front_end_ : dict or None
+        The convolutional front end the fit built (channels, kernel sizes,
+        stride, mode; ``'auto'`` settings resolved), or None without one.
 
     Examples
     --------
@@ -141,9 +144,9 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         mask_value: Optional[float] = np.nan,
         data_format: Optional[DataFormat] = None,
         pooling: PoolingKind = "max",
-        conv_channels: Optional[ConvSizes] = None,
-        conv_kernel_sizes: ConvSizes = 3,
-        conv_stride: int = 1,
+        conv_channels: Union[ConvSizes, Literal["auto"], None] = "auto",
+        conv_kernel_sizes: Union[ConvSizes, Literal["auto"]] = "auto",
+        conv_stride: Union[int, Literal["auto"]] = "auto",
         conv_mode: ConvMode = "before",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 3e-3,

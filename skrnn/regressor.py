@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numbers import Real
-from typing import Literal, Optional, Sequence
+from typing import Literal, Optional, Sequence, Union
 
 import numpy as np
 from sklearn.base import RegressorMixin
@@ -134,6 +134,9 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     best_validation_score_ : float or None
     best_loss_ : float
     module_ : torch.nn.Module
+    front_end_ : dict or None
+        The convolutional front end the fit built (channels, kernel sizes,
+        stride, mode; ``'auto'`` settings resolved), or None without one.
     target_mean_ : ndarray of shape (n_outputs,)
         Centre (median or mean) of each output subtracted before training (0
         with ``target_scaling=None``).
@@ -177,9 +180,9 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         mask_value: Optional[float] = np.nan,
         data_format: Optional[DataFormat] = None,
         pooling: PoolingKind = "last",
-        conv_channels: Optional[ConvSizes] = None,
-        conv_kernel_sizes: ConvSizes = 3,
-        conv_stride: int = 1,
+        conv_channels: Union[ConvSizes, Literal["auto"], None] = "auto",
+        conv_kernel_sizes: Union[ConvSizes, Literal["auto"]] = "auto",
+        conv_stride: Union[int, Literal["auto"]] = "auto",
         conv_mode: ConvMode = "before",
         optimizer: OptimizerSpec = "adam",
         learning_rate_init: float = 3e-3,

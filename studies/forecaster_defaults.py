@@ -9,7 +9,7 @@ left out). The table gives the mean MASE per data set (mean over its series
 and over the seeds), the mean over data sets, the mean 80% coverage and the
 fit seconds, beside seasonal naive, ETS and Theta on the same held-out steps.
 
-    OMP_NUM_THREADS=1 python studies/forecaster_defaults.py              # every variant, 2 seeds
+    OMP_NUM_THREADS=1 python studies/forecaster_defaults.py --first-defaults    # sections 1-2
     OMP_NUM_THREADS=1 python studies/forecaster_defaults.py --variants base n_models=3
     OMP_NUM_THREADS=1 python studies/forecaster_defaults.py --variants base loss=huber --first-seed 2
 """
@@ -59,8 +59,19 @@ def main(argv=None):
                         help="seeds first_seed .. first_seed + seeds - 1 (a second draw)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--first-defaults", action="store_true",
+                        help="variants over the network of sections 1-2 (absolute error, "
+                             "cosine, about 2,000 steps, no smoothing half), as then")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    then = {}
+    if args.first_defaults:  # the network configuration of then
+        from forecaster_hybrid import previous_config
+
+        patches, then = previous_config()
+        then = {**then, "loss": "absolute_error", "ets_weight": 0.0}
+        for p in patches:
+            p.start()
     data = {name: held_out(name) for name in args.datasets}
     header = "| variant | " + " | ".join(args.datasets) + " | mean | 80% cov. | fit (s) |"
     rule = "|---" * (len(args.datasets) + 4) + "|"
@@ -78,7 +89,7 @@ def main(argv=None):
               + (f"{np.nanmean([c[1] for c in cells]):.2f}" if n != "seasonal naive" else "")
               + " | |", flush=True)
     for variant in args.variants:
-        params = VARIANTS[variant]
+        params = {**then, **VARIANTS[variant]}
         cells, covs, times = [], [], []
         for name, (fit_part, valid, horizon, m) in data.items():
             runs = [run_rnn(fit_part, valid, horizon, m, seed, **params)

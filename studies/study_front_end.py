@@ -18,6 +18,12 @@ Configurations (``--configs``):
 ``before_s4`` with conv_stride=4.
 ``beside``    + the same blocks, conv_mode='beside' (LSTM-FCN) -- ACSF1
               patched 10 as for ``defaults``.
+``auto``      RNNClassifier() on every set as it comes (ACSF1 raw): the
+              front end ``conv_channels='auto'`` builds (three blocks of
+              64, kernels 7, 5, 3, stride round(sqrt(median length) / 4)
+              from 128 steps, none below).
+``off``       RNNClassifier(conv_channels=None): the defaults before
+              ``'auto'`` (ACSF1 patched 10).
 
 Printed: one line per fit (accuracy, fit seconds, epochs), then a table of
 the median (mean ± std) test accuracy and mean fit seconds per set.
@@ -52,6 +58,8 @@ CONFIGS = {
     "before_s2": dict(BLOCKS, conv_mode="before", conv_stride=2),
     "before_s4": dict(BLOCKS, conv_mode="before", conv_stride=4),
     "beside": dict(BLOCKS, conv_mode="beside"),
+    "auto": {},
+    "off": dict(conv_channels=None),
 }
 # how each configuration reads the long ACSF1 series: (patch, extra params)
 LONG = {
@@ -60,6 +68,8 @@ LONG = {
     "before_s2": (None, {"conv_stride": 10}),
     "before_s4": (None, {"conv_stride": 10}),
     "beside": (10, {}),
+    "auto": (None, {}),
+    "off": (10, {}),
 }
 
 

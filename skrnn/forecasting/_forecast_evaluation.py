@@ -92,7 +92,11 @@ class _ForecastEvaluation:
             futures = None
             if self._known_names:
                 futures = self._pad_future(series)
-            preds = self._predict_from(histories, futures)
+            ets = None
+            if self._ets_fitted is not None:  # the smoothing forecasts cached at fit
+                row = {f.key: i for i, f in enumerate(self._fitted)}
+                ets = self._ets_fitted[[row[s.key] for s in series]]
+            preds = self._predict_from(histories, futures, ets)
         else:
             self._check_lengths(series, h + 2, "score (it holds out the last horizon rows)")
             histories = [s.head(len(s.y) - h) for s in series]
@@ -112,11 +116,10 @@ class _ForecastEvaluation:
             out.append(s.known[: self.horizon])
         return out
 
-    def _predict_from(self, histories, futures):
-        tails = [h.tail(self.window_) for h in histories]
-        futures = futures if futures is not None else [None] * len(tails)
-        pred = self._predict_scaled(self.estimators_, tails, futures)
-        return [h.inverse(h.z[-1] + h.scale * p) for h, p in zip(histories, pred)]
+    def _predict_from(self, histories, futures, ets=None):
+        futures = futures if futures is not None else [None] * len(histories)
+        point = self._point(histories, futures, ets)
+        return [h.inverse(p) for h, p in zip(histories, point)]
 
     def score(self, X, y=None):
         """Minus the mean MASE of the forecasts of ``X``'s rows (greater is better).
@@ -205,11 +208,8 @@ class _ForecastEvaluation:
             fitted = model
             if refit:
                 fitted = clone(self).fit(self._rebuild(X, layout, heads))
-            tails = [hd.tail(fitted.window_) for hd in heads]
-            pred = fitted._predict_scaled(fitted.estimators_, tails,
-                                          futures if self._known_names else [None] * len(tails))
+            point = fitted._point(heads, futures if self._known_names else [None] * len(heads))
             scales = np.array([hd.scale for hd in heads])[:, None]
-            point = np.array([hd.z[-1] for hd in heads])[:, None] + scales * pred
             frame = {"cutoff": np.repeat(np.array([hd.times[-1] for hd in heads], dtype=object), h)}
             name = fitted.target_name_
             if layout["kind"] not in ("series", "frame"):

@@ -70,7 +70,9 @@ def _with_stats(s, season):
     scale = float(diffs.mean()) if len(diffs) else 0.0
     if not scale > 0:
         scale = float(np.std(z)) or float(abs(np.mean(z))) or 1.0
-    s.scale = scale
+    # a log series' changes are growth rates already: not divided further
+    # (measured better than dividing them by their mean, studies/forecaster_defaults.md)
+    s.scale = 1.0 if s.log else scale
     try:
         s.mase_scale = mase_scale(s.y, season)
     except ValueError:

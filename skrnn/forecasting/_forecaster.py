@@ -4,12 +4,16 @@ A direct multi-step model over one series or a panel, built on
 :class:`~skrnn.TimeSeriesWindower`, :func:`skrnn.forecasting.make_horizon_targets`
 and :class:`~skrnn.RNNRegressor`:
 
-- every series is divided by its own scale (its mean absolute one-step
-  change), so series of any magnitude train one global model;
+- positive series are modelled as ``log(y)`` (their changes are growth
+  rates); other series are divided by their own scale (the mean absolute
+  one-step change), so series of any magnitude train one global model;
 - each window is read relative to its last value and the targets are the
   changes from that value, ``(y[t + k] - y[t]) / scale``: the level and the
   trend of a series carry over, the network learns shapes;
 - the position in the season (from the index frequency) is a feature;
+- the network's forecast is averaged with a per-series exponential smoothing
+  forecast (``ets_weight``, see ``_ets.py``), a hybrid measured better than
+  either half;
 - intervals are conformal: normalised residuals of out-of-sample forecasts
   (a model fitted on each history without its last ``horizon +
   calibration_windows - 1`` steps, forecasting every later origin) give, per
@@ -36,6 +40,7 @@ from .._compat import Interval, StrOptions, _fit_context
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from .._home import public_home
 from ..regressor import RNNRegressor
+from ._ets import fit_ets
 from ._forecast_evaluation import _ForecastEvaluation
 from ._forecast_input import _ForecastInput, _with_stats
 from ._panel import read_table
@@ -59,12 +64,13 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
     by measurement on real monthly, quarterly and yearly series and several
     seeds (``studies/forecaster_defaults.md``).
 
-    How it works: every series is divided by its mean absolute one-step
-    change; the window of the last ``window`` steps is read relative to its
+    How it works: a positive series is modelled as ``log(y)``, another is
+    divided by its mean absolute one-step change; the window of the last ``window`` steps is read relative to its
     last value, and a direct multi-output :class:`~skrnn.RNNRegressor`
     (whose configuration the forecaster pins) predicts the changes
     ``1 .. horizon`` steps ahead, which are mapped back to the series'
-    scale. Intervals and quantiles are conformal: the forecaster fits a
+    scale and averaged with a damped-trend exponential smoothing forecast
+    of each series (``ets_weight``). Intervals and quantiles are conformal: the forecaster fits a
     second model on each history without its last ``horizon +
     calibration_windows - 1`` steps and keeps, per step ahead, the
     normalised errors of its forecasts from the held-out origins.
@@ -104,22 +110,32 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         The recurrent cell of the inner :class:`~skrnn.RNNRegressor`.
     hidden_size : int, default=64
         Units of its one recurrent layer.
-    loss : {'absolute_error', 'squared_error', 'huber'}, default='huber'
-        Training loss on the standardised scaled changes (Huber: squared
-        within one standard deviation, absolute beyond; measured best of the
-        three on the mean over data sets).
-    max_iter : int or 'auto', default='auto'
+    loss : {'quantile', 'absolute_error', 'squared_error', 'huber'}, default='quantile'
+        Training loss on the scaled changes. ``'quantile'``: the pinball
+        loss of the levels 0.1, 0.5 and 0.9 on robustly scaled changes (the
+        median is the forecast); the others on standardised changes (Huber:
+        squared within one standard deviation, absolute beyond).
+    max_iter : int or 'auto', default=80
         Epochs; ``'auto'`` gives about ``n_steps`` gradient steps, between
         30 and 300 epochs.
     n_steps : int, default=2000
         Gradient steps aimed at by ``max_iter='auto'``.
     learning_rate_init : float, default=1e-3
-        Adam's initial step size (a cosine schedule lowers it to zero).
+        Adam's step size (constant).
     batch_size : int, default=32
         Windows per gradient step.
     n_models : int, default=1
         Seeds averaged into one forecast (a small ensemble counts as one
         model; ``fit`` time grows with it).
+    ets_weight : float, default=0.5
+        Weight of a classical forecast averaged with the network's (on the
+        target's scale): exponential smoothing with an additive damped
+        trend, and an additive season when the history holds three seasons
+        (ETS(A, Ad, A)), fitted by least squares on each series' own target
+        alone (covariates are the network's). 0 forecasts with the network
+        alone, 1 with the smoothing alone. The hybrid was measured better
+        than either half on the mean over data sets; the intervals are
+        calibrated on the combined forecast.
     quantiles : sequence of float, default=(0.1, 0.5, 0.9)
         The levels ``predict_quantiles`` returns by default.
     calibration_windows : int or None, default=None
@@ -184,12 +200,13 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         "log_target": ["boolean", StrOptions({"auto"})],
         "cell": [StrOptions({"gru", "lstm", "rnn"})],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "loss": [StrOptions({"absolute_error", "squared_error", "huber"})],
+        "loss": [StrOptions({"quantile", "absolute_error", "squared_error", "huber"})],
         "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_models": [Interval(Integral, 1, None, closed="left")],
+        "ets_weight": [Interval(Real, 0, 1, closed="both")],
         "quantiles": ["array-like"],
         "calibration_windows": [Interval(Integral, 0, None, closed="left"), None],
         "device": [str],
@@ -211,12 +228,13 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         log_target: bool | Literal["auto"] = "auto",
         cell: Literal["gru", "lstm", "rnn"] = "gru",
         hidden_size: int = 64,
-        loss: Literal["absolute_error", "squared_error", "huber"] = "huber",
-        max_iter: int | Literal["auto"] = "auto",
+        loss: Literal["quantile", "absolute_error", "squared_error", "huber"] = "quantile",
+        max_iter: int | Literal["auto"] = 80,
         n_steps: int = 2000,
         learning_rate_init: float = 1e-3,
         batch_size: int = 32,
         n_models: int = 1,
+        ets_weight: float = 0.5,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         calibration_windows: int | None = None,
         device: str = "cpu",
@@ -240,6 +258,7 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.n_models = n_models
+        self.ets_weight = ets_weight
         self.quantiles = quantiles
         self.calibration_windows = calibration_windows
         self.device = device
@@ -284,6 +303,7 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         self.estimators_ = self._fit_models(series, seeds[: self.n_models])
         self.residuals_ = self._calibrate(series, seeds[self.n_models :])
         self._layout = layout
+        self._ets_fitted = self._ets_forecasts(series)
         self._fitted = [s.tail(self.window_) for s in series]
         self.series_ids_ = (None if layout["kind"] in ("series", "frame")
                             else np.array([s.key for s in series], dtype=object))
@@ -310,16 +330,16 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
             cell=self.cell, hidden_size=self.hidden_size, num_layers=1, bidirectional=False,
             dropout=0.0, nonlinearity="tanh", embedding_dim=None, mask_value=np.nan,
             data_format="channels_last", pooling="last", optimizer="adam",
-            learning_rate_init=self.learning_rate_init, lr_schedule="cosine",
-            # the warm-up the defaults were measured with: 5 % of the budget
-            # (at most 300 epochs, so at most 15 epochs of warm-up)
-            lr_schedule_params={"warmup": 0.05, "max_warmup_epochs": 15}, alpha=0.0, batch_size=self.batch_size,
+            learning_rate_init=self.learning_rate_init, lr_schedule="constant",
+            lr_schedule_params=None, alpha=0.0, batch_size=self.batch_size,
             max_iter=self.max_iter_, shuffle=True, clip_grad_norm=1.0, tbptt_steps=None,
             early_stopping=False, validation_fraction=0.1, early_stopping_monitor="loss",
             n_iter_no_change=10, tol=None, device=self.device, n_threads=1,
             random_state=seed, verbose=self.verbose, warm_start=False, callbacks=None,
             return_sequences=False, loss=self.loss, quantiles=(0.1, 0.5, 0.9),
-            huber_delta=1.0, target_scaling="standard",
+            huber_delta=1.0,
+            # the quantile loss was measured with robust scaling (heavy-tailed changes)
+            target_scaling="robust" if self.loss == "quantile" else "standard",
         )
 
     def _calibrate(self, series, seeds):
@@ -356,7 +376,13 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         pred = self._predict_scaled(models, histories, futures)
         scales = np.array([h.scale for h in histories])[:, None]
         lasts = np.array([h.z[-1] for h in histories])[:, None]
-        return (np.vstack(truths) - lasts) / scales - pred
+        point = lasts + scales * pred
+        if self.ets_weight > 0:  # the smoothing half, fitted on the same heads
+            ets = [fit_ets(hd.y, self.season_length_).forecasts(
+                       s.y, [len(s.y) - self.horizon - j for j in range(n_cal)], self.horizon)
+                   for s, hd in zip(usable, heads)]
+            point = self._combine(histories, point, np.vstack(ets))
+        return (np.vstack(truths) - point) / scales
 
     def _n_calibration(self, n_series):
         if self.calibration_windows is None:
@@ -381,11 +407,46 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
     def _forecast(self, X, future):
         """Point forecasts (n_series, horizon), scales, the histories and layout."""
         histories, futures, layout = self._histories(X, future)
+        point = self._point(histories, futures, self._ets_fitted if X is None else None)
+        scales = np.array([h.scale for h in histories])[:, None]
+        return point, scales, histories, layout
+
+    def _point(self, histories, futures, ets=None):
+        """Modelled forecasts (n_series, horizon) after each history.
+
+        ``histories`` are whole series, or the fitted tails with ``ets``, the
+        smoothing forecasts cached at fit (None fits them on ``histories``).
+        """
         tails = [h.tail(self.window_) for h in histories]
         pred = self._predict_scaled(self.estimators_, tails, futures)
         scales = np.array([h.scale for h in histories])[:, None]
         lasts = np.array([h.z[-1] for h in histories])[:, None]
-        return lasts + scales * pred, scales, histories, layout
+        point = lasts + scales * pred
+        if self.ets_weight > 0:
+            point = self._combine(histories, point,
+                                  self._ets_forecasts(histories) if ets is None else ets)
+        return point
+
+    def _ets_forecasts(self, series):
+        """The smoothing forecasts (n_series, horizon) after each whole series, or None."""
+        if self.ets_weight == 0:
+            return None
+        return np.vstack([fit_ets(s.y, self.season_length_).forecasts(s.y, [len(s.y)], self.horizon)
+                          for s in series])
+
+    def _combine(self, histories, point, ets):
+        """The network's modelled forecasts ``point`` averaged with ``ets`` on the target's scale.
+
+        Returns the combination in the modelled scale (``log(y)`` or ``y``).
+        With a log target a negative smoothing forecast counts as zero.
+        """
+        w = self.ets_weight
+        out = np.empty_like(point)
+        for i, h in enumerate(histories):
+            smooth = np.maximum(ets[i], 0.0) if h.log else ets[i]
+            raw = (1 - w) * h.inverse(point[i]) + w * smooth
+            out[i] = np.log(np.maximum(raw, np.finfo(float).tiny)) if h.log else raw
+        return out
 
     def _inverse(self, histories, z):
         """Map (n_series, horizon) modelled values back to the target's scale."""

@@ -30,8 +30,8 @@ _TABLE_STATE = {"n_features_in_", "feature_names_in_", "_fitted_on_table", "_n_s
 
 FITTED_STATE = {
     "BaseRNN": _RNN_STATE,
-    "RNNClassifier": {"classes_", "_label_encoder"},
-    "RNNRegressor": {"n_outputs_", "quantiles_", "target_mean_", "target_scale_", "_y_one_d"},
+    "RNNClassifier": {"classes_", "_label_encoder", "front_end_"},
+    "RNNRegressor": {"front_end_", "n_outputs_", "quantiles_", "target_mean_", "target_scale_", "_y_one_d"},
     "Seq2SeqTransformer": {"input_type_", "input_vocabulary_", "output_type_", "output_vocabulary_",
                            "max_target_length_", "n_components_", "n_outputs_", "_output_one_d"},
     "SequencePadder": _TABLE_STATE | {"maxlen_"},

@@ -402,7 +402,8 @@ def test_sklearn_conventions(fitted_series):
     np.testing.assert_allclose(restored.predict().to_numpy(), model.predict().to_numpy())
     # the inner regressor's configuration is pinned, not inherited from its defaults
     inner = model.estimators_[0].get_params()
-    assert inner["cell"] == "gru" and inner["tol"] is None and inner["lr_schedule"] == "cosine"
+    assert inner["cell"] == "gru" and inner["tol"] is None and inner["lr_schedule"] == "constant"
+    assert inner["loss"] == "quantile" and inner["target_scaling"] == "robust"
     assert inner["max_iter"] == model.max_iter_ == 4
     assert set(EXPECTED_FAILED_CHECKS)  # documented reasons, see the module's dict
 
@@ -416,8 +417,8 @@ def test_refit_is_deterministic():
 
 def test_auto_budget_and_ensemble():
     y = _monthly()
-    model = RNNForecaster(H, hidden_size=4, n_steps=40, n_models=2, calibration_windows=2,
-                          random_state=0).fit(y)
+    model = RNNForecaster(H, hidden_size=4, max_iter="auto", n_steps=40, n_models=2,
+                          calibration_windows=2, random_state=0).fit(y)
     # 45 training rows -> 2 batches of 32 per epoch: 40 steps -> 20 epochs, at least 30
     assert model.max_iter_ == 30 and len(model.estimators_) == 2
     assert model.fit_time_ > 0

@@ -294,3 +294,60 @@ def test_export_with_lengths_equals_predict(fmt, config, data, tmp_path):
         lengths = np.array([len(s) for s in seqs], dtype=np.int64)
         np.testing.assert_allclose(run(path, x, lengths), clf.predict_proba(seqs),
                                    rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------ 'auto'
+def _long_data(n=24, lengths=(150, 160, 140), seed=1):
+    rng = np.random.RandomState(seed)
+    X = [rng.normal(size=(lengths[i % len(lengths)], 1)).astype(np.float32) for i in range(n)]
+    y = np.array([i % 2 for i in range(n)])
+    return X, y
+
+
+def test_auto_front_end_is_off_for_short_sequences(data):
+    X, y = data
+    clf = _fit(RNNClassifier(**FAST), X, y)
+    assert clf.front_end_ is None and not isinstance(clf.module_, ConvSequenceNet)
+    # the same network, weights and predictions as with the front end off
+    off = _fit(RNNClassifier(**FAST, conv_channels=None), X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), off.predict_proba(X))
+
+
+def test_auto_front_end_turns_on_from_128_steps_with_a_stride_from_the_length():
+    X, y = _long_data()  # median length 150: stride round(sqrt(150) / 4) = 3
+    clf = _fit(RNNClassifier(**FAST), X, y)
+    assert clf.front_end_ == dict(conv_channels=(64, 64, 64), conv_kernel_sizes=(7, 5, 3),
+                                  conv_stride=3, conv_mode="before")
+    assert isinstance(clf.module_, ConvSequenceNet)
+    X2, y2 = _long_data(lengths=(1500, 1400, 1600))  # median 1500: stride 10
+    reg = _fit(RNNRegressor(**FAST, conv_channels=[4, 4]), X2, y2.astype(float))
+    assert reg.front_end_["conv_stride"] == 10 and reg.front_end_["conv_kernel_sizes"] == (7, 5)
+    X3, y3 = _long_data(lengths=(127, 120, 126))
+    assert _fit(RNNClassifier(**FAST), X3, y3).front_end_ is None
+
+
+def test_auto_front_end_respects_tbptt_and_per_step_outputs():
+    X, y = _long_data(n=8)
+    clf = _fit(RNNClassifier(**FAST, bidirectional=False, pooling="last", tbptt_steps=50), X, y)
+    assert clf.front_end_ is None
+    targets = [np.zeros(len(x)) for x in X]
+    reg = _fit(RNNRegressor(**FAST, return_sequences=True), X, targets)
+    assert reg.front_end_["conv_stride"] == 1
+    assert reg.predict(X[:2])[0].shape == (len(X[0]),)
+    with pytest.raises(ValueError, match="conv_stride=1 or 'auto'"):
+        RNNRegressor(**FAST, return_sequences=True, conv_stride=2).fit(X, targets)
+    with pytest.raises(ValueError, match="conv_kernel_sizes has 2 entries"):
+        RNNClassifier(**FAST, conv_kernel_sizes=[5, 3]).fit(X, y)
+
+
+def test_auto_front_end_is_exact_on_ragged_input_and_survives_saving(tmp_path):
+    from skrnn.persistence import load
+
+    X, y = _long_data(n=10, lengths=(150, 131, 170, 129))
+    clf = _fit(RNNClassifier(**FAST), X, y)
+    padded = _nan_pad(X)
+    np.testing.assert_allclose(clf.predict_proba(padded), clf.predict_proba(X), atol=1e-6)
+    clf.save(tmp_path / "auto.skrnn")
+    back = load(tmp_path / "auto.skrnn")
+    assert back.front_end_ == clf.front_end_
+    np.testing.assert_allclose(back.predict_proba(X), clf.predict_proba(X), atol=1e-7)

@@ -1,0 +1,146 @@
+"""Exponential smoothing with an additive damped trend, per series.
+
+The classical half of :class:`~skrnn.forecasting.RNNForecaster`'s forecast:
+the state-space model ETS(A, Ad, A) (additive errors, additive damped trend,
+an additive season when the history holds at least three seasons), fitted
+by least squares on the one-step errors, which for additive Gaussian errors
+is the maximum-likelihood fit. The parameters are kept in the usual
+admissible box (smoothing weights in (1e-4, 1 - 1e-4), the trend's and the
+season's weights as fractions of what the level leaves, damping in [0.8,
+0.98]) and the initial states are estimated with them, starting from the
+usual heuristics. Plain numpy and scipy: the package does not depend on a
+statistics library for its defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+__all__ = ["EtsFit", "fit_ets"]
+
+_EPS = 1e-4
+
+
+@dataclass
+class EtsFit:
+    """A fitted ETS(A, Ad, A) model on ``(y - shift) / unit``."""
+
+    alpha: float
+    beta: float
+    gamma: float
+    phi: float
+    level: float
+    trend: float
+    season: np.ndarray  # initial seasonal states, oldest first (empty without a season)
+    shift: float
+    unit: float
+
+    def _run(self, y):
+        """One-step errors over ``y`` and the states after each step."""
+        z = (np.asarray(y, dtype=float) - self.shift) / self.unit
+        m = len(self.season)
+        level, trend = self.level, self.trend
+        season = list(self.season)
+        states = []
+        for t, value in enumerate(z):
+            s = season[t] if m else 0.0
+            e = value - (level + self.phi * trend + s)
+            level, trend = (level + self.phi * trend + self.alpha * e,
+                            self.phi * trend + self.beta * e)
+            if m:
+                season.append(s + self.gamma * e)
+            states.append((level, trend, t + 1))
+        return states, season
+
+    def forecasts(self, y, origins, horizon):
+        """Forecasts ``(len(origins), horizon)`` made after ``origins`` steps of ``y``.
+
+        The parameters stay those of the fit; the states are filtered
+        through ``y`` (which may run past the fitted steps).
+        """
+        states, season = self._run(y)
+        m = len(self.season)
+        damp = np.cumsum(self.phi ** np.arange(1, horizon + 1))
+        out = np.empty((len(origins), horizon))
+        for i, n in enumerate(origins):
+            level, trend, _ = states[n - 1]
+            f = level + damp * trend
+            if m:
+                # the latest seasonal state of each position, known after step n - 1
+                f = f + np.array([season[n + k % m] for k in range(horizon)])
+            out[i] = f * self.unit + self.shift
+        return out
+
+
+def _initial_states(z, m):
+    if m:
+        level = float(np.mean(z[:m]))
+        trend = float(np.mean((z[m:2 * m] - z[:m]) / m))
+        season = z[:m] - level
+        return level, trend, season - season.mean()
+    head = z[:10]  # a line through the first ten values
+    trend, level = np.polyfit(np.arange(len(head)), head, 1)
+    return float(level), float(trend), np.empty(0)
+
+
+def _sse(theta, z, m):
+    alpha, beta_star, gamma_star, phi, level, trend = theta[:6]
+    beta, gamma = beta_star * alpha, gamma_star * (1 - alpha)
+    if m:
+        season = list(np.r_[theta[6:], -np.sum(theta[6:])])
+    total = 0.0
+    for t, value in enumerate(z):
+        s = season[t] if m else 0.0
+        e = value - (level + phi * trend + s)
+        total += e * e
+        level, trend = level + phi * trend + alpha * e, phi * trend + beta * e
+        if m:
+            season.append(s + gamma * e)
+    return total
+
+
+def fit_ets(y, season_length=1):
+    """Fit ETS(A, Ad, A) to ``y`` (one series), the season when it fits three times.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_steps,)
+        The history; with fewer than 4 values the fit carries the last
+        value forward.
+    season_length : int, default=1
+        Steps per season; the seasonal state is used when
+        ``season_length > 1`` and the series holds three seasons.
+
+    Returns
+    -------
+    fit : EtsFit
+    """
+    y = np.asarray(y, dtype=float)
+    if len(y) < 4:  # too short to fit: the last value, carried forward
+        return EtsFit(alpha=1.0, beta=0.0, gamma=0.0, phi=0.8, level=0.0, trend=0.0,
+                      season=np.empty(0), shift=float(y[0]), unit=1.0)
+    m = season_length if season_length > 1 and len(y) >= 3 * season_length else 0
+    shift = float(y[0])
+    unit = float(np.mean(np.abs(np.diff(y)))) or float(np.std(y)) or 1.0
+    z = (y - shift) / unit
+    level, trend, season = _initial_states(z, m)
+    bounds = ([(_EPS, 1 - _EPS)] * 3 + [(0.8, 0.98)] + [(None, None)] * (2 + max(m - 1, 0)))
+    if not m:  # no seasonal weight to fit
+        bounds[2] = (0.0, 0.0)
+    result = None
+    # the least-squares surface has local minima at the edges of the box: a
+    # slow and a fast start, the better fit kept
+    for alpha0, beta0 in ((0.1, 0.1), (0.5, 0.5), (0.9, 0.2)):
+        start = np.r_[alpha0, beta0, 0.01 if m else 0.0, 0.98, level, trend,
+                      season[:-1] if m else []]
+        trial = minimize(_sse, start, args=(z, m), method="L-BFGS-B", bounds=bounds)
+        if result is None or trial.fun < result.fun:
+            result = trial
+    alpha, beta_star, gamma_star, phi, level, trend = result.x[:6]
+    seas = np.r_[result.x[6:], -np.sum(result.x[6:])] if m else np.empty(0)
+    return EtsFit(alpha=float(alpha), beta=float(beta_star * alpha),
+                  gamma=float(gamma_star * (1 - alpha)), phi=float(phi), level=float(level),
+                  trend=float(trend), season=seas, shift=shift, unit=unit)

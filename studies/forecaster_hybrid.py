@@ -1,0 +1,129 @@
+"""The study behind RNNForecaster's hybrid defaults: the network alone, the
+exponential smoothing alone and their weighted averages, for a network
+configuration, on the histories only.
+
+Data and split as ``studies/forecaster_defaults.py``: every data set of
+``benchmarks/bench_forecast_classic.py`` loses its test steps, the last
+``horizon`` steps of every remaining history are held out and forecast from
+the steps before them. Each seed fits ``RNNForecaster(ets_weight=0,
+calibration_windows=0)`` (the network alone) once; the smoothing half
+(``skrnn.forecasting._ets.fit_ets``, the forecaster's own) is fitted per
+series; the combinations ``w * smoothing + (1 - w) * network`` are computed
+from those same forecasts. Cells: mean MASE over a data set's series and
+the seeds; "mean": over the five data sets.
+
+Network configurations (``--config``):
+
+``current``   the forecaster's defaults (quantile loss on robustly scaled
+              targets, log series' changes not divided further, 80 epochs
+              at a constant 1e-3).
+``previous``  the defaults before the hybrid: Huber loss on standardised
+              targets, every series divided by its mean absolute one-step
+              change (log series too), about 2,000 gradient steps with a
+              cosine schedule (5 % warm-up).
+
+    OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --config previous --seeds 0 1 2 3
+    OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --config current --seeds 0 1 2 3
+    OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 --params '{"n_models": 3}'
+
+Requires aeon and statsmodels (the data).
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_forecast_classic import DATASETS, per_series  # noqa: E402
+from forecaster_defaults import held_out  # noqa: E402
+
+from skrnn import RNNForecaster  # noqa: E402
+from skrnn.forecasting import _forecast_input, _forecaster  # noqa: E402
+from skrnn.forecasting._ets import fit_ets  # noqa: E402
+from skrnn.metrics import mase_scale  # noqa: E402
+
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def previous_config():
+    """Patches that restore the previous network configuration."""
+    regressor = _forecaster.RNNForecaster._regressor
+
+    def _regressor(self, seed):
+        return regressor(self, seed).set_params(
+            target_scaling="standard", lr_schedule="cosine",
+            lr_schedule_params={"warmup": 0.05, "max_warmup_epochs": 15})
+
+    stats = _forecast_input._with_stats
+
+    def _with_stats(s, season):
+        s = stats(s, season)
+        if s.log:  # divided by the mean absolute change of log(y), as before
+            diffs = np.abs(np.diff(s.z))
+            if len(diffs) and diffs.mean() > 0:
+                s.scale = float(diffs.mean())
+        return s
+
+    return [mock.patch.object(_forecaster.RNNForecaster, "_regressor", _regressor),
+            mock.patch.object(_forecast_input, "_with_stats", _with_stats),
+            mock.patch.object(_forecaster, "_with_stats", _with_stats)], {"max_iter": "auto",
+                                                                           "loss": "huber"}
+
+
+def network_forecasts(history, horizon, seed, params):
+    model = RNNForecaster(horizon, id_col="unique_id", time_col="ds", random_state=seed,
+                          ets_weight=0.0, calibration_windows=0, **params).fit(history)
+    pred = model.predict()
+    return {k: g["y"].to_numpy() for k, g in pred.groupby("unique_id", sort=False)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", choices=("current", "previous"), default="current")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--params", type=json.loads, default={},
+                        help='JSON dict of further RNNForecaster parameters, e.g. \'{"n_models": 3}\'')
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    patches, params = previous_config() if args.config == "previous" else ([], {})
+    params = {**params, **args.params}
+    for p in patches:
+        p.start()
+    rows = {}
+    for name in args.datasets:
+        fit_part, valid, horizon, m = held_out(name)
+        H, T = per_series(fit_part), per_series(valid)
+        smooth = {k: fit_ets(h, m).forecasts(h, [len(h)], horizon)[0] for k, h in H.items()}
+        cells = np.zeros((len(args.seeds), len(WEIGHTS)))
+        for i, seed in enumerate(args.seeds):
+            start = time.perf_counter()
+            net = network_forecasts(fit_part, horizon, seed, params)
+            for j, w in enumerate(WEIGHTS):
+                cells[i, j] = np.mean([np.mean(np.abs(T[k] - (w * smooth[k] + (1 - w) * net[k])))
+                                       / mase_scale(H[k], m) for k in H])
+            print(f"{name} seed {seed}: " + ", ".join(
+                f"w={w:g} {c:.3f}" for w, c in zip(WEIGHTS, cells[i]))
+                  + f" ({time.perf_counter() - start:.0f} s)", flush=True)
+        rows[name] = cells.mean(axis=0)
+    for p in patches:
+        p.stop()
+    print(f"\nconfig {args.config} {json.dumps(args.params)}, seeds {args.seeds}: mean MASE on "
+          "the held-out history steps")
+    print("| smoothing weight | " + " | ".join(rows) + " | mean |")
+    print("|---" * (len(rows) + 2) + "|")
+    for j, w in enumerate(WEIGHTS):
+        label = {0.0: "0 (network alone)", 1.0: "1 (smoothing alone)"}.get(w, f"{w:g}")
+        values = [rows[n][j] for n in rows]
+        print(f"| {label} | " + " | ".join(f"{v:.3f}" for v in values)
+              + f" | {np.mean(values):.3f} |")
+
+
+if __name__ == "__main__":
+    main()
