@@ -19,6 +19,8 @@ length); ETS and Theta's 80% intervals are their own.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_forecast_classic.py            # 3 seeds
     OMP_NUM_THREADS=1 python benchmarks/bench_forecast_classic.py --seeds 1 --datasets airline
+    OMP_NUM_THREADS=1 python benchmarks/bench_forecast_classic.py --network-alone  # + ets_weight=0
+    OMP_NUM_THREADS=1 python benchmarks/bench_forecast_classic.py --validate --params '{"ets_weight": "auto"}'
 
 ``--validate`` scores on the histories only (the last ``horizon`` steps of
 every history held out; what the default study reads, never the test).
@@ -26,6 +28,7 @@ Requires aeon and statsmodels (``pip install skrnn[benchmarks]``).
 """
 
 import argparse
+import json
 import time
 import warnings
 
@@ -239,12 +242,14 @@ def main(argv=None):
                         help="score on the histories only (the study's data)")
     parser.add_argument("--network-alone", action="store_true",
                         help="also RNNForecaster(ets_weight=0), the network half of the defaults")
+    parser.add_argument("--params", type=json.loads, default={},
+                        help="JSON dict of RNNForecaster parameters to change from the defaults")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     table = {}
     for name in args.datasets:
         baselines, rnn, horizon, m = evaluate(name, range(args.seeds), args.validate,
-                                              args.network_alone)
+                                              args.network_alone, **args.params)
         table[name] = summarise(name, baselines, rnn, horizon, m)
     print("\nMASE (80% coverage) per data set, mean over its series:")
     names = list(next(iter(table.values())))

@@ -1,12 +1,11 @@
 """BaseRNN: the validation and the one fit path of the recurrent estimators.
 
-``fit`` reads ``X`` (:mod:`skrnn._sequences`), builds the network
-(:mod:`skrnn._nn`) and hands it to the training loop (:mod:`skrnn._train`),
-which knows no estimator. What differs between the estimators (how targets
-are encoded, the network, the loss, the validation score, the output) are hook
-methods that each estimator class defines; the shared many-to-one network
-hooks of the classifier and the regressor are defined here. Fitted attributes
-are set by estimator code only: this module and the estimator classes.
+``fit`` reads ``X`` (:mod:`skrnn._sequences`), builds the network (:mod:`skrnn._nn`)
+and hands it to the training loop (:mod:`skrnn._train`), which knows no estimator.
+What differs between the estimators (targets, network, loss, validation score,
+output) are hook methods each estimator class defines; the many-to-one network
+hooks of the classifier and the regressor are here. Fitted attributes are set
+by estimator code only: this module and the estimator classes.
 """
 
 from __future__ import annotations
@@ -60,11 +59,9 @@ from ._train.memory import check_batch, recurrent_bytes
 from ._train.threads import torch_threads
 from .persistence import PersistenceMixin
 
-_INFERENCE_BATCH = 1024
-_VALIDATION_BATCH = 1024
-# Inputs whose compact (unpadded) values exceed this many bytes stay in host
-# memory during inference and go to the device batch by batch (else they move
-# to the device once: the common case on a GPU; no difference on the CPU).
+_INFERENCE_BATCH = _VALIDATION_BATCH = 1024
+# Inputs whose compact (unpadded) values exceed this many bytes stay in host memory during
+# inference and go to the device batch by batch (else they move to the device once).
 _STREAM_BYTES = 1 << 28
 
 

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-__all__ = ["EtsFit", "fit_ets"]
+__all__ = ["EtsFit", "combine", "fit_ets", "WEIGHTS"]
+
+#: the weights ``ets_weight='auto'`` chooses from
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 _EPS = 1e-4
 
@@ -144,3 +147,19 @@ def fit_ets(y, season_length=1):
     return EtsFit(alpha=float(alpha), beta=float(beta_star * alpha),
                   gamma=float(gamma_star * (1 - alpha)), phi=float(phi), level=float(level),
                   trend=float(trend), season=seas, shift=shift, unit=unit)
+
+
+def combine(histories, point, smooth, weight):
+    """``weight * smooth + (1 - weight) * network`` on the target's scale.
+
+    ``point`` holds the network's forecasts (n_series, horizon) on the
+    modelled scale of each history (``log(y)`` or ``y``), ``smooth`` the
+    smoothing forecasts on the target's scale; the result is on the modelled
+    scale. With a log target a negative smoothing forecast counts as zero.
+    """
+    out = np.empty_like(point)
+    for i, h in enumerate(histories):
+        s = np.maximum(smooth[i], 0.0) if h.log else smooth[i]
+        raw = (1 - weight) * h.inverse(point[i]) + weight * s
+        out[i] = np.log(np.maximum(raw, np.finfo(float).tiny)) if h.log else raw
+    return out

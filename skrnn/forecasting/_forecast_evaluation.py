@@ -1,9 +1,9 @@
-"""How :class:`~skrnn.forecasting.RNNForecaster` is evaluated: quantile
-levels, ``score`` (minus the mean MASE) and ``backtest``."""
+"""How :class:`~skrnn.forecasting.RNNForecaster` is evaluated: calibrated
+quantiles and intervals, ``score`` (minus the mean MASE) and ``backtest``."""
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,63 @@ class _ForecastEvaluation:
         q[:, down] = np.minimum.accumulate(np.minimum(q[:, down], 0), axis=0)
         q[:, levels == 0.5] = 0.0  # the median: the point forecast
         return q
+
+    def predict_quantiles(self, X=None, quantiles=None, future=None):
+        """Calibrated quantile forecasts.
+
+        Parameters
+        ----------
+        X : Series or DataFrame, default=None
+            As in :meth:`predict`.
+        quantiles : sequence of float, default=None
+            Levels in (0, 1); None gives the ``quantiles`` parameter. Each
+            is read from the out-of-sample errors of the calibration model,
+            per step ahead; a level beyond what their number resolves is
+            refused.
+        future : DataFrame, default=None
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        quantiles : DataFrame
+            Columns ``'<target>_q<level>'`` in the layout of :meth:`predict`.
+        """
+        levels = self._check_quantile_levels(self.quantiles if quantiles is None else quantiles)
+        point, scales, histories, layout = self._forecast(X, future)
+        offsets = self._offsets(levels)  # (horizon, n_levels)
+        columns = {f"{self.target_name_}_q{lv:g}":
+                   self._inverse(histories, point + scales * offsets[:, j][None, :])
+                   for j, lv in enumerate(levels)}
+        return self._frame(histories, layout, columns)
+
+    def predict_interval(self, X=None, coverage=0.8, future=None):
+        """Calibrated central prediction intervals.
+
+        Parameters
+        ----------
+        X : Series or DataFrame, default=None
+            As in :meth:`predict`.
+        coverage : float, default=0.8
+            The probability the interval aims to hold the actual value with.
+        future : DataFrame, default=None
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        interval : DataFrame
+            Columns ``'<target>_lower'`` and ``'<target>_upper'``, in the
+            layout of :meth:`predict`.
+        """
+        if not isinstance(coverage, Real) or not 0 < coverage < 1:
+            raise ValueError(f"coverage must lie in (0, 1); got {coverage!r}.")
+        levels = np.array([(1 - coverage) / 2, (1 + coverage) / 2])
+        point, scales, histories, layout = self._forecast(X, future)
+        offsets = self._offsets(levels)
+        columns = {f"{self.target_name_}_lower":
+                   self._inverse(histories, point + scales * offsets[:, 0][None, :]),
+                   f"{self.target_name_}_upper":
+                   self._inverse(histories, point + scales * offsets[:, 1][None, :])}
+        return self._frame(histories, layout, columns)
 
     def _frame(self, histories, layout, columns, squeeze=False):
         stamps = [self._next(h) for h in histories]

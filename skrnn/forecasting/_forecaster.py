@@ -40,7 +40,7 @@ from .._compat import Interval, StrOptions, _fit_context
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from .._home import public_home
 from ..regressor import RNNRegressor
-from ._ets import fit_ets
+from ._ets import WEIGHTS, combine, fit_ets
 from ._forecast_evaluation import _ForecastEvaluation
 from ._forecast_input import _ForecastInput, _with_stats
 from ._panel import read_table
@@ -127,7 +127,7 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
     n_models : int, default=1
         Seeds averaged into one forecast (a small ensemble counts as one
         model; ``fit`` time grows with it).
-    ets_weight : float, default=0.5
+    ets_weight : float or 'auto', default=0.5
         Weight of a classical forecast averaged with the network's (on the
         target's scale): exponential smoothing with an additive damped
         trend, and an additive season when the history holds three seasons
@@ -135,7 +135,9 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         alone (covariates are the network's). 0 forecasts with the network
         alone, 1 with the smoothing alone. The hybrid was measured better
         than either half on the mean over data sets; the intervals are
-        calibrated on the combined forecast.
+        calibrated on the combined forecast. ``'auto'`` picks, of 0, 0.25,
+        0.5, 0.75 and 1, the weight whose forecasts of the calibration
+        origins have the least scaled error (0.5 without calibration).
     quantiles : sequence of float, default=(0.1, 0.5, 0.9)
         The levels ``predict_quantiles`` returns by default.
     calibration_windows : int or None, default=None
@@ -158,6 +160,8 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         Whether the model reads ``log(y)``.
     max_iter_ : int
         The epochs each inner model trained.
+    ets_weight_ : float
+        The smoothing forecast's weight in the forecasts.
     estimators_ : list of RNNRegressor
         The fitted models (``n_models``), averaged.
     residuals_ : ndarray of shape (n_residuals, horizon) or None
@@ -206,7 +210,7 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_models": [Interval(Integral, 1, None, closed="left")],
-        "ets_weight": [Interval(Real, 0, 1, closed="both")],
+        "ets_weight": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
         "quantiles": ["array-like"],
         "calibration_windows": [Interval(Integral, 0, None, closed="left"), None],
         "device": [str],
@@ -234,7 +238,7 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         learning_rate_init: float = 1e-3,
         batch_size: int = 32,
         n_models: int = 1,
-        ets_weight: float = 0.5,
+        ets_weight: float | Literal["auto"] = 0.5,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         calibration_windows: int | None = None,
         device: str = "cpu",
@@ -300,6 +304,7 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         self._fit_static(series)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(2**31 - 1, size=2 * self.n_models)
+        self.ets_weight_ = 0.5 if self.ets_weight == "auto" else float(self.ets_weight)
         self.estimators_ = self._fit_models(series, seeds[: self.n_models])
         self.residuals_ = self._calibrate(series, seeds[self.n_models :])
         self._layout = layout
@@ -377,11 +382,18 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         scales = np.array([h.scale for h in histories])[:, None]
         lasts = np.array([h.z[-1] for h in histories])[:, None]
         point = lasts + scales * pred
-        if self.ets_weight > 0:  # the smoothing half, fitted on the same heads
-            ets = [fit_ets(hd.y, self.season_length_).forecasts(
-                       s.y, [len(s.y) - self.horizon - j for j in range(n_cal)], self.horizon)
-                   for s, hd in zip(usable, heads)]
-            point = self._combine(histories, point, np.vstack(ets))
+        if self.ets_weight_ > 0 or self.ets_weight == "auto":
+            # the smoothing half, fitted on the same heads
+            ets = np.vstack([fit_ets(hd.y, self.season_length_).forecasts(
+                s.y, [len(s.y) - self.horizon - j for j in range(n_cal)], self.horizon)
+                for s, hd in zip(usable, heads)])
+            if self.ets_weight == "auto":  # the weight with the least scaled error
+                actual = self._inverse(histories, np.vstack(truths))
+                denom = np.array([h.mase_scale for h in histories])[:, None]
+                errors = [np.mean(np.abs(actual - self._inverse(
+                    histories, combine(histories, point, ets, w))) / denom) for w in WEIGHTS]
+                self.ets_weight_ = WEIGHTS[int(np.argmin(errors))]
+            point = combine(histories, point, ets, self.ets_weight_)
         return (np.vstack(truths) - point) / scales
 
     def _n_calibration(self, n_series):
@@ -422,31 +434,18 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         scales = np.array([h.scale for h in histories])[:, None]
         lasts = np.array([h.z[-1] for h in histories])[:, None]
         point = lasts + scales * pred
-        if self.ets_weight > 0:
-            point = self._combine(histories, point,
-                                  self._ets_forecasts(histories) if ets is None else ets)
+        if self.ets_weight_ > 0:
+            point = combine(histories, point,
+                            self._ets_forecasts(histories) if ets is None else ets,
+                            self.ets_weight_)
         return point
 
     def _ets_forecasts(self, series):
         """The smoothing forecasts (n_series, horizon) after each whole series, or None."""
-        if self.ets_weight == 0:
+        if self.ets_weight_ == 0:
             return None
         return np.vstack([fit_ets(s.y, self.season_length_).forecasts(s.y, [len(s.y)], self.horizon)
                           for s in series])
-
-    def _combine(self, histories, point, ets):
-        """The network's modelled forecasts ``point`` averaged with ``ets`` on the target's scale.
-
-        Returns the combination in the modelled scale (``log(y)`` or ``y``).
-        With a log target a negative smoothing forecast counts as zero.
-        """
-        w = self.ets_weight
-        out = np.empty_like(point)
-        for i, h in enumerate(histories):
-            smooth = np.maximum(ets[i], 0.0) if h.log else ets[i]
-            raw = (1 - w) * h.inverse(point[i]) + w * smooth
-            out[i] = np.log(np.maximum(raw, np.finfo(float).tiny)) if h.log else raw
-        return out
 
     def _inverse(self, histories, z):
         """Map (n_series, horizon) modelled values back to the target's scale."""
@@ -475,64 +474,6 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         point, _, histories, layout = self._forecast(X, future)
         return self._frame(histories, layout, {self.target_name_: self._inverse(histories, point)},
                            squeeze=True)
-
-    def predict_quantiles(self, X=None, quantiles=None, future=None):
-        """Calibrated quantile forecasts.
-
-        Parameters
-        ----------
-        X : Series or DataFrame, default=None
-            As in :meth:`predict`.
-        quantiles : sequence of float, default=None
-            Levels in (0, 1); None gives the ``quantiles`` parameter. Each
-            is read from the out-of-sample errors of the calibration model,
-            per step ahead; a level beyond what their number resolves is
-            refused.
-        future : DataFrame, default=None
-            As in :meth:`predict`.
-
-        Returns
-        -------
-        quantiles : DataFrame
-            Columns ``'<target>_q<level>'`` in the layout of :meth:`predict`.
-        """
-        levels = self._check_quantile_levels(self.quantiles if quantiles is None else quantiles)
-        point, scales, histories, layout = self._forecast(X, future)
-        offsets = self._offsets(levels)  # (horizon, n_levels)
-        columns = {f"{self.target_name_}_q{lv:g}":
-                   self._inverse(histories, point + scales * offsets[:, j][None, :])
-                   for j, lv in enumerate(levels)}
-        return self._frame(histories, layout, columns)
-
-    def predict_interval(self, X=None, coverage=0.8, future=None):
-        """Calibrated central prediction intervals.
-
-        Parameters
-        ----------
-        X : Series or DataFrame, default=None
-            As in :meth:`predict`.
-        coverage : float, default=0.8
-            The probability the interval aims to hold the actual value with.
-        future : DataFrame, default=None
-            As in :meth:`predict`.
-
-        Returns
-        -------
-        interval : DataFrame
-            Columns ``'<target>_lower'`` and ``'<target>_upper'``, in the
-            layout of :meth:`predict`.
-        """
-        if not isinstance(coverage, Real) or not 0 < coverage < 1:
-            raise ValueError(f"coverage must lie in (0, 1); got {coverage!r}.")
-        levels = np.array([(1 - coverage) / 2, (1 + coverage) / 2])
-        point, scales, histories, layout = self._forecast(X, future)
-        offsets = self._offsets(levels)
-        columns = {f"{self.target_name_}_lower":
-                   self._inverse(histories, point + scales * offsets[:, 0][None, :]),
-                   f"{self.target_name_}_upper":
-                   self._inverse(histories, point + scales * offsets[:, 1][None, :])}
-        return self._frame(histories, layout, columns)
-
 
     # ----------------------------------------------------------- score
 

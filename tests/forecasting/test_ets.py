@@ -97,3 +97,14 @@ def test_score_and_backtest_use_the_combination():
     assert model.score(y) == pytest.approx(-mase)
     bt = model.backtest(y, n_windows=1, refit=False)
     np.testing.assert_allclose(bt["y_pred"].to_numpy(), pred.to_numpy())
+
+
+def test_auto_weight_is_chosen_on_the_calibration_origins():
+    y = _series()  # trend and season without noise: the smoothing is exact
+    kw = dict(hidden_size=4, max_iter=1, calibration_windows=9, random_state=0)
+    auto = RNNForecaster(12, ets_weight="auto", **kw).fit(y)
+    assert auto.ets_weight_ == 1.0  # a one-epoch network only adds error here
+    alone = RNNForecaster(12, ets_weight=1.0, **kw).fit(y)
+    np.testing.assert_allclose(auto.predict(), alone.predict(), rtol=1e-9)
+    assert RNNForecaster(12, ets_weight="auto", **{**kw, "calibration_windows": 0}).fit(
+        y).ets_weight_ == 0.5
