@@ -308,6 +308,8 @@ def main():
                                for m, r in runs.items() if r[0] is not None}, flush=True)
     reg_methods = ["RNNRegressor defaults", "RNNRegressor best", "ridge (raw values)",
                    "MiniRocket + ridge"]
+    if args.methods and not set(reg_methods) & set(args.methods):
+        regression = []  # no regression method asked for
     cache = {}
     for name in regression:
         for seed in seeds:
