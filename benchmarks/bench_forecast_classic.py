@@ -15,7 +15,8 @@ seasonal difference (season 12 monthly, 4 quarterly, 1 yearly). Baselines:
 naive (last value), seasonal naive (last season repeated), statsmodels'
 ``ETSModel`` (additive error, additive damped trend, additive season when the
 history holds at least three seasons) and ``ThetaModel`` (with the season
-length); ETS and Theta's 80% intervals are their own.
+length); ETS and Theta's 80% intervals are their own. The last line of the
+table is the coverage over every forecast value of every data set.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_forecast_classic.py            # 3 seeds
     OMP_NUM_THREADS=1 python benchmarks/bench_forecast_classic.py --seeds 1 --datasets airline
@@ -246,11 +247,12 @@ def main(argv=None):
                         help="JSON dict of RNNForecaster parameters to change from the defaults")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    table = {}
+    table, n_values = {}, {}
     for name in args.datasets:
         baselines, rnn, horizon, m = evaluate(name, range(args.seeds), args.validate,
                                               args.network_alone, **args.params)
         table[name] = summarise(name, baselines, rnn, horizon, m)
+        n_values[name] = len(next(iter(baselines.values()))[0]) * horizon
     print("\nMASE (80% coverage) per data set, mean over its series:")
     names = list(next(iter(table.values())))
     print("| data set | " + " | ".join(names) + " |")
@@ -266,6 +268,12 @@ def main(argv=None):
         print(f"| {name} | " + " | ".join(cells) + " |")
     means = {n: np.mean([table[d][n][0] for d in table]) for n in names}
     print("| mean of data sets | " + " | ".join(f"{means[n]:.3f}" for n in names) + " |")
+    # coverage over every forecast value of every series and data set (each data set's
+    # coverage is a mean over its series, which share one horizon)
+    total = sum(n_values.values())
+    pooled = {n: sum(table[d][n][1] * n_values[d] for d in table) / total for n in names}
+    print(f"| 80% coverage over all {total} forecast values | "
+          + " | ".join("" if np.isnan(pooled[n]) else f"{pooled[n]:.2f}" for n in names) + " |")
 
 
 if __name__ == "__main__":

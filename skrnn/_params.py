@@ -8,6 +8,7 @@ from typing import Literal, Sequence, Union
 import numpy as np
 import torch
 
+from . import _warnings
 from ._compat import Interval, StrOptions
 from ._train import schedules as _schedules
 
@@ -170,6 +171,14 @@ def resolve_front_end(est, lengths):
     stride = est.conv_stride
     if isinstance(stride, str):  # 'auto'
         stride = 1 if getattr(est, "_return_sequences", False) else max(1, round(median ** 0.5 / 4))
+    explicit = not isinstance(est.conv_stride, str) and not isinstance(est.conv_kernel_sizes, str)
+    if explicit and stride > sizes[1][0]:  # the 'auto' pair was measured (results_front_end.md)
+        _warnings.warn(
+            f"conv_stride={stride} is larger than the first convolution's kernel "
+            f"({sizes[1][0]}): {stride - sizes[1][0]} of every {stride} steps are never read. "
+            f"Use a first kernel of at least {stride} (conv_kernel_sizes), or a smaller stride.",
+            UserWarning,
+        )
     return dict(conv_channels=sizes[0], conv_kernel_sizes=sizes[1], conv_stride=int(stride),
                 conv_mode=est.conv_mode)
 

@@ -351,3 +351,9 @@ def test_auto_front_end_is_exact_on_ragged_input_and_survives_saving(tmp_path):
     back = load(tmp_path / "auto.skrnn")
     assert back.front_end_ == clf.front_end_
     np.testing.assert_allclose(back.predict_proba(X), clf.predict_proba(X), atol=1e-7)
+
+
+def test_a_stride_beyond_the_first_kernel_warns(data):
+    X, y = data
+    with pytest.warns(UserWarning, match="conv_stride=5 is larger than the first convolution"):
+        RNNClassifier(**FAST, conv_channels=[4], conv_kernel_sizes=[3], conv_stride=5).fit(X, y)
