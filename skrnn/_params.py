@@ -190,14 +190,7 @@ def check_front_end(est):
     sizes = front_end_sizes(est, AUTO_CHANNELS if auto else None)
     if sizes is None:
         return
-    if auto:  # 'auto' stays off with tbptt_steps; the stride must still fit
-        if getattr(est, "_return_sequences", False) and est.conv_stride not in (1, "auto"):
-            raise ValueError(
-                f"return_sequences=True needs conv_stride=1 or 'auto' (got conv_stride="
-                f"{est.conv_stride}): a stride leaves fewer steps than the targets have."
-            )
-        return
-    if est.tbptt_steps is not None:
+    if not auto and est.tbptt_steps is not None:  # 'auto' stays off with tbptt_steps
         raise ValueError(
             "tbptt_steps cannot be combined with the convolutional front end "
             f"(conv_channels={est.conv_channels!r}): the convolutions read whole sequences. "
@@ -205,8 +198,8 @@ def check_front_end(est):
         )
     if getattr(est, "_return_sequences", False) and est.conv_stride not in (1, "auto"):
         raise ValueError(
-            f"return_sequences=True needs conv_stride=1 (got conv_stride={est.conv_stride}): "
-            "a stride leaves fewer steps than the targets have. Set conv_stride=1."
+            f"return_sequences=True needs conv_stride=1 or 'auto' (got conv_stride="
+            f"{est.conv_stride}): a stride leaves fewer steps than the targets have."
         )
 
 

@@ -42,20 +42,10 @@ class EtsFit:
     unit: float
 
     def _run(self, y):
-        """One-step errors over ``y`` and the states after each step."""
+        """The (level, trend) after each step of ``y`` and the seasonal states."""
         z = (np.asarray(y, dtype=float) - self.shift) / self.unit
-        m = len(self.season)
-        level, trend = self.level, self.trend
-        season = list(self.season)
-        states = []
-        for t, value in enumerate(z):
-            s = season[t] if m else 0.0
-            e = value - (level + self.phi * trend + s)
-            level, trend = (level + self.phi * trend + self.alpha * e,
-                            self.phi * trend + self.beta * e)
-            if m:
-                season.append(s + self.gamma * e)
-            states.append((level, trend, t + 1))
+        _, states, season = _smooth(z, self.alpha, self.beta, self.gamma, self.phi,
+                                    self.level, self.trend, self.season)
         return states, season
 
     def forecasts(self, y, origins, horizon):
@@ -69,7 +59,7 @@ class EtsFit:
         damp = np.cumsum(self.phi ** np.arange(1, horizon + 1))
         out = np.empty((len(origins), horizon))
         for i, n in enumerate(origins):
-            level, trend, _ = states[n - 1]
+            level, trend = states[n - 1]
             f = level + damp * trend
             if m:
                 # the latest seasonal state of each position, known after step n - 1
@@ -89,20 +79,34 @@ def _initial_states(z, m):
     return float(level), float(trend), np.empty(0)
 
 
-def _sse(theta, z, m):
-    alpha, beta_star, gamma_star, phi, level, trend = theta[:6]
-    beta, gamma = beta_star * alpha, gamma_star * (1 - alpha)
-    if m:
-        season = list(np.r_[theta[6:], -np.sum(theta[6:])])
-    total = 0.0
+def _smooth(z, alpha, beta, gamma, phi, level, trend, season):
+    """The ETS(A, Ad, A) recursions over ``z``: the sum of squared one-step
+    errors, the (level, trend) after each step, and the seasonal states (the
+    initial ones, oldest first, then one per step; empty without a season)."""
+    season = list(season)
+    m = len(season)
+    sse, states = 0.0, []
     for t, value in enumerate(z):
         s = season[t] if m else 0.0
         e = value - (level + phi * trend + s)
-        total += e * e
+        sse += e * e
         level, trend = level + phi * trend + alpha * e, phi * trend + beta * e
         if m:
             season.append(s + gamma * e)
-    return total
+        states.append((level, trend))
+    return sse, states, season
+
+
+def _seasonal_states(free):
+    """The initial seasonal states from the ``m - 1`` free ones (they sum to zero)."""
+    return np.r_[free, -np.sum(free)] if len(free) else np.empty(0)
+
+
+def _sse(theta, z):
+    """The least-squares objective of the optimiser's parameter vector."""
+    alpha, beta_star, gamma_star, phi, level, trend = theta[:6]
+    return _smooth(z, alpha, beta_star * alpha, gamma_star * (1 - alpha), phi, level, trend,
+                   _seasonal_states(theta[6:]))[0]
 
 
 def fit_ets(y, season_length=1):
@@ -134,16 +138,16 @@ def fit_ets(y, season_length=1):
     if not m:  # no seasonal weight to fit
         bounds[2] = (0.0, 0.0)
     result = None
-    # the least-squares surface has local minima at the edges of the box: a
-    # slow and a fast start, the better fit kept
+    # the least-squares surface has local minima at the edges of the box:
+    # three starts (slow, middle, fast), the best fit kept
     for alpha0, beta0 in ((0.1, 0.1), (0.5, 0.5), (0.9, 0.2)):
         start = np.r_[alpha0, beta0, 0.01 if m else 0.0, 0.98, level, trend,
                       season[:-1] if m else []]
-        trial = minimize(_sse, start, args=(z, m), method="L-BFGS-B", bounds=bounds)
+        trial = minimize(_sse, start, args=(z,), method="L-BFGS-B", bounds=bounds)
         if result is None or trial.fun < result.fun:
             result = trial
     alpha, beta_star, gamma_star, phi, level, trend = result.x[:6]
-    seas = np.r_[result.x[6:], -np.sum(result.x[6:])] if m else np.empty(0)
+    seas = _seasonal_states(result.x[6:])
     return EtsFit(alpha=float(alpha), beta=float(beta_star * alpha),
                   gamma=float(gamma_star * (1 - alpha)), phi=float(phi), level=float(level),
                   trend=float(trend), season=seas, shift=shift, unit=unit)

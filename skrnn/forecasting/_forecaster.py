@@ -65,15 +65,16 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
     seeds (``studies/forecaster_defaults.md``).
 
     How it works: a positive series is modelled as ``log(y)``, another is
-    divided by its mean absolute one-step change; the window of the last ``window`` steps is read relative to its
-    last value, and a direct multi-output :class:`~skrnn.RNNRegressor`
-    (whose configuration the forecaster pins) predicts the changes
-    ``1 .. horizon`` steps ahead, which are mapped back to the series'
-    scale and averaged with a damped-trend exponential smoothing forecast
-    of each series (``ets_weight``). Intervals and quantiles are conformal: the forecaster fits a
-    second model on each history without its last ``horizon +
-    calibration_windows - 1`` steps and keeps, per step ahead, the
-    normalised errors of its forecasts from the held-out origins.
+    divided by its mean absolute one-step change; the window of the last
+    ``window`` steps is read relative to its last value, and a direct
+    multi-output :class:`~skrnn.RNNRegressor` (whose configuration the
+    forecaster pins) predicts the changes ``1 .. horizon`` steps ahead, which
+    are mapped back to the series' scale and averaged with a damped-trend
+    exponential smoothing forecast of each series (``ets_weight``).
+    Intervals and quantiles are conformal: the forecaster fits a second
+    model on each history without its last
+    ``horizon + calibration_windows - 1`` steps and keeps, per step ahead,
+    the normalised errors of its forecasts from the held-out origins.
 
     Parameters
     ----------
@@ -378,10 +379,7 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
                 truths.append(s.z[end : end + self.horizon])
         futures = [s.known[len(s.y) - self.horizon - j : len(s.y) - j]
                    for s in usable for j in range(n_cal)]
-        pred = self._predict_scaled(models, histories, futures)
-        scales = np.array([h.scale for h in histories])[:, None]
-        lasts = np.array([h.z[-1] for h in histories])[:, None]
-        point = lasts + scales * pred
+        point = self._network_point(models, histories, futures)
         if self.ets_weight_ > 0 or self.ets_weight == "auto":
             # the smoothing half, fitted on the same heads
             ets = np.vstack([fit_ets(hd.y, self.season_length_).forecasts(
@@ -394,7 +392,7 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
                     histories, combine(histories, point, ets, w))) / denom) for w in WEIGHTS]
                 self.ets_weight_ = WEIGHTS[int(np.argmin(errors))]
             point = combine(histories, point, ets, self.ets_weight_)
-        return (np.vstack(truths) - point) / scales
+        return (np.vstack(truths) - point) / np.array([h.scale for h in histories])[:, None]
 
     def _n_calibration(self, n_series):
         if self.calibration_windows is None:
@@ -403,16 +401,17 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
 
     # ------------------------------------------------------- features
 
-    def _predict_scaled(self, models, histories, futures):
-        """Scaled change forecasts (n_series, horizon) from each history's last window."""
-        blocks = [self._features(h, f) for h, f in zip(histories, futures)]
+    def _network_point(self, models, histories, futures):
+        """The network's forecasts (n_series, horizon) on the modelled scale: the
+        scaled changes ``models`` predict from each history's last window, added
+        to its last value."""
+        blocks = [self._features(h.tail(self.window_), f) for h, f in zip(histories, futures)]
         W = self._windows(blocks)
-        last = np.cumsum([len(b) for b in blocks]) - 1
-        W = W[last]
-        return np.mean([np.asarray(m.predict(W)).reshape(len(W), -1) for m in models], axis=0)
-
-    # ---------------------------------------------------------- reading
-
+        W = W[np.cumsum([len(b) for b in blocks]) - 1]
+        pred = np.mean([np.asarray(m.predict(W)).reshape(len(W), -1) for m in models], axis=0)
+        scales = np.array([h.scale for h in histories])[:, None]
+        lasts = np.array([h.z[-1] for h in histories])[:, None]
+        return lasts + scales * pred
 
     # --------------------------------------------------------- predict
 
@@ -429,11 +428,7 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         ``histories`` are whole series, or the fitted tails with ``ets``, the
         smoothing forecasts cached at fit (None fits them on ``histories``).
         """
-        tails = [h.tail(self.window_) for h in histories]
-        pred = self._predict_scaled(self.estimators_, tails, futures)
-        scales = np.array([h.scale for h in histories])[:, None]
-        lasts = np.array([h.z[-1] for h in histories])[:, None]
-        point = lasts + scales * pred
+        point = self._network_point(self.estimators_, histories, futures)
         if self.ets_weight_ > 0:
             point = combine(histories, point,
                             self._ets_forecasts(histories) if ets is None else ets,
