@@ -98,7 +98,7 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--configs", nargs="+", default=["defaults", "before", "beside"],
+    p.add_argument("--configs", nargs="*", default=["defaults", "before", "beside"],
                    choices=list(CONFIGS))
     p.add_argument("--extra", type=json.loads, default=None,
                    help="JSON dict of a further configuration, named 'extra' (on ACSF1 "
