@@ -97,6 +97,19 @@ def split(table, horizon):
     return table[~last].reset_index(drop=True), table[last].reset_index(drop=True)
 
 
+def history_and_test(name, validate=False):
+    """(history, test, horizon, season) of data set ``name``; with ``validate``
+    the histories only: their last ``horizon`` steps held out (series too short
+    to keep ``horizon + 2`` steps before them are dropped)."""
+    table, horizon, m = load(name)
+    history, test = split(table, horizon)
+    if validate:
+        counts = history.groupby("unique_id", sort=False)["y"].transform("size")
+        history = history[counts > 2 * horizon + 2].reset_index(drop=True)
+        history, test = split(history, horizon)
+    return history, test, horizon, m
+
+
 def per_series(table):
     return {k: g["y"].to_numpy() for k, g in table.groupby("unique_id", sort=False)}
 
@@ -180,12 +193,7 @@ def run_rnn(history, test, horizon, m, seed, **params):
 
 def evaluate(name, seeds, validate=False, network_alone=False, **params):
     """Baselines and the RNN (one run per seed) on data set ``name``."""
-    table, horizon, m = load(name)
-    history, test = split(table, horizon)
-    if validate:  # the histories only: hold out their last horizon steps
-        counts = history.groupby("unique_id", sort=False)["y"].transform("size")
-        history = history[counts > 2 * horizon + 2].reset_index(drop=True)
-        history, test = split(history, horizon)
+    history, test, horizon, m = history_and_test(name, validate)
     baselines = run_baselines(history, test, horizon, m)
     if network_alone:  # the network half of the hybrid, as a baseline column
         alone = [run_rnn(history, test, horizon, m, seed, **{**params, "ets_weight": 0.0})

@@ -41,30 +41,20 @@ from skrnn import RNNForecaster  # noqa: E402
 from skrnn.forecasting import _forecast_evaluation as fe  # noqa: E402
 
 RULES = ("conformal", "empirical")
-_ORIGINAL = fe._ForecastEvaluation._offsets
+_CONFORMAL = fe._ForecastEvaluation._conformal_levels
 _RULE = {"name": "conformal"}
 
 
-def _offsets(self, levels):
-    if _RULE["name"] == "conformal":
-        return _ORIGINAL(self, levels)
-    q = np.quantile(self.residuals_, levels, axis=0).T
-    up, down = levels > 0.5, levels < 0.5
-    q[:, up] = np.maximum.accumulate(np.maximum(q[:, up], 0), axis=0)
-    q[:, down] = np.minimum.accumulate(np.minimum(q[:, down], 0), axis=0)
-    return q
+def _levels(levels, n):
+    """The levels read from the errors under the rule being measured."""
+    return _CONFORMAL(levels, n) if _RULE["name"] == "conformal" else levels
 
 
-fe._ForecastEvaluation._offsets = _offsets
+fe._ForecastEvaluation._conformal_levels = staticmethod(_levels)
 
 
 def run(name, seeds, validate):
-    table, horizon, m = bench.load(name)
-    history, test = bench.split(table, horizon)
-    if validate:
-        counts = history.groupby("unique_id", sort=False)["y"].transform("size")
-        history = history[counts > 2 * horizon + 2].reset_index(drop=True)
-        history, test = bench.split(history, horizon)
+    history, test, horizon, _ = bench.history_and_test(name, validate)
     truths = bench.per_series(test)
     hits = {r: [] for r in RULES}
     for seed in seeds:

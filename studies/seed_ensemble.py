@@ -23,6 +23,11 @@ from _quality_common import load  # noqa: E402  (puts the repository's skrnn fir
 from skrnn import RNNClassifier  # noqa: E402
 
 
+def accuracy(est, proba, y):
+    """Accuracy of the class with the highest (averaged) probability."""
+    return float(np.mean(est.classes_[proba.argmax(1)] == y))
+
+
 def main():
     torch.set_num_threads(1)
     extra = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
@@ -35,10 +40,9 @@ def main():
                 est = RNNClassifier(random_state=s, **extra).fit(Xtr, ytr)
             p = est.predict_proba(Xte)
             probs.append(p)
-            accs.append(np.mean(est.classes_[p.argmax(1)] == yte))
-        ens3 = [np.mean(est.classes_[np.mean(probs[3 * g:3 * g + 3], 0).argmax(1)] == yte)
-                for g in range(3)]
-        ens9 = np.mean(est.classes_[np.mean(probs, 0).argmax(1)] == yte)
+            accs.append(accuracy(est, p, yte))
+        ens3 = [accuracy(est, np.mean(probs[3 * g:3 * g + 3], 0), yte) for g in range(3)]
+        ens9 = accuracy(est, np.mean(probs, 0), yte)
         print(name, extra, "single", np.round(accs, 3), "median", np.median(accs),
               "ens3", np.round(ens3, 3), "ens9", round(ens9, 3), flush=True)
 

@@ -23,6 +23,13 @@ class _ForecastEvaluation:
             raise ValueError(f"quantile levels must lie in (0, 1); got {levels.tolist()!r}.")
         return levels
 
+    @staticmethod
+    def _conformal_levels(levels, n):
+        """The levels of ``n`` errors to read (split conformal): pushed away from
+        the median by the finite-sample adjustment."""
+        return np.where(levels > 0.5, np.minimum(levels * (n + 1) / n, 1.0),
+                        np.maximum((levels * (n + 1) - 1) / n, 0.0))
+
     def _offsets(self, levels):
         """Conformal quantiles of the normalised errors, per step: (horizon, n_levels),
         widening with the step ahead."""
@@ -40,10 +47,8 @@ class _ForecastEvaluation:
                 f"out-of-sample error(s) per step; levels between {lo:.3g} and {hi:.3g} "
                 "can. Use more calibration_windows or a panel with more series."
             )
-        # finite-sample (split conformal) adjustment: push levels away from the median
-        adjusted = np.where(levels > 0.5, np.minimum(levels * (n + 1) / n, 1.0),
-                            np.maximum((levels * (n + 1) - 1) / n, 0.0))
-        q = np.quantile(self.residuals_, adjusted, axis=0).T  # (horizon, n_levels)
+        q = np.quantile(self.residuals_, self._conformal_levels(levels, n),
+                        axis=0).T  # (horizon, n_levels)
         up = levels > 0.5
         q[:, up] = np.maximum.accumulate(np.maximum(q[:, up], 0), axis=0)
         down = levels < 0.5
