@@ -25,6 +25,8 @@ Network configurations (``--config``):
     OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --config previous --seeds 0 1 2 3
     OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --config current --seeds 0 1 2 3
     OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 --params '{"n_models": 3}'
+    OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 2 3 --theta    # + Theta
+    OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 2 3 --ets-log  # ETS on log(y)
 
 Requires aeon and statsmodels (the data).
 """
@@ -40,7 +42,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from bench_forecast_classic import DATASETS, per_series  # noqa: E402
+from bench_forecast_classic import DATASETS, per_series, theta  # noqa: E402
 from forecaster_defaults import held_out  # noqa: E402
 
 from skrnn import RNNForecaster  # noqa: E402
@@ -49,6 +51,9 @@ from skrnn.forecasting._ets import fit_ets  # noqa: E402
 from skrnn.metrics import mase_scale  # noqa: E402
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: (network, smoothing, Theta) weights of ``--theta``: the quarter grid and thirds
+THREE = tuple((a / 4, b / 4, (4 - a - b) / 4) for a in range(5) for b in range(5 - a)) + (
+    (1 / 3, 1 / 3, 1 / 3),)
 
 
 def previous_config():
@@ -90,24 +95,41 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--params", type=json.loads, default={},
                         help='JSON dict of further RNNForecaster parameters, e.g. \'{"n_models": 3}\'')
+    parser.add_argument("--theta", action="store_true",
+                        help="also average in the Theta method (statsmodels' ThetaModel, as "
+                             "the benchmark fits it): the three-way weights on a grid")
+    parser.add_argument("--ets-log", action="store_true",
+                        help="fit the smoothing half on log(y) for data sets whose values are "
+                             "all positive (the scale the forecaster's network models them on)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     patches, params = previous_config() if args.config == "previous" else ([], {})
     params = {**params, **args.params}
     for p in patches:
         p.start()
-    rows = {}
+    rows, three = {}, {}
     for name in args.datasets:
         fit_part, valid, horizon, m = held_out(name)
         H, T = per_series(fit_part), per_series(valid)
         smooth = {k: fit_ets(h, m).forecasts(h, [len(h)], horizon)[0] for k, h in H.items()}
+        if args.ets_log and all(np.all(h > 0) for h in H.values()):
+            smooth = {k: np.exp(fit_ets(np.log(h), m).forecasts(np.log(h), [len(h)], horizon)[0])
+                      for k, h in H.items()}
         cells = np.zeros((len(args.seeds), len(WEIGHTS)))
+        if args.theta:
+            thetas = {k: theta(h, horizon, m)[0] for k, h in H.items()}
+            three[name] = np.zeros((len(args.seeds), len(THREE)))
         for i, seed in enumerate(args.seeds):
             start = time.perf_counter()
             net = network_forecasts(fit_part, horizon, seed, params)
             for j, w in enumerate(WEIGHTS):
                 cells[i, j] = np.mean([np.mean(np.abs(T[k] - (w * smooth[k] + (1 - w) * net[k])))
                                        / mase_scale(H[k], m) for k in H])
+            if args.theta:
+                for j, (a, b, c) in enumerate(THREE):
+                    three[name][i, j] = np.mean([np.mean(np.abs(
+                        T[k] - (a * net[k] + b * smooth[k] + c * thetas[k]))) / mase_scale(H[k], m)
+                        for k in H])
             print(f"{name} seed {seed}: " + ", ".join(
                 f"w={w:g} {c:.3f}" for w, c in zip(WEIGHTS, cells[i]))
                   + f" ({time.perf_counter() - start:.0f} s)", flush=True)
@@ -123,6 +145,14 @@ def main(argv=None):
         values = [rows[n][j] for n in rows]
         print(f"| {label} | " + " | ".join(f"{v:.3f}" for v in values)
               + f" | {np.mean(values):.3f} |")
+
+    if args.theta:
+        print("\n| network, ETS, Theta weights | " + " | ".join(three) + " | mean |")
+        print("|---" * (len(three) + 2) + "|")
+        for j, weights in enumerate(THREE):
+            values = [three[n][:, j].mean() for n in three]
+            print("| " + ", ".join(f"{w:.2f}" for w in weights) + " | "
+                  + " | ".join(f"{v:.3f}" for v in values) + f" | {np.mean(values):.3f} |")
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3])
-    p.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    p.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
     p.add_argument("--scalings", nargs="+", default=["global"],
                    choices=["global", "perseq", "none"])
     p.add_argument("--extra", type=json.loads, default=None,
