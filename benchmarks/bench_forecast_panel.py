@@ -112,7 +112,7 @@ def rnn_model(seed, window, hidden_size, loss, max_iter, target_scaling="robust"
     # the configuration the README's M1 figures were measured with
     rnn = RNNRegressor(cell="gru", bidirectional=False, pooling="last", lr_schedule="constant",
                        hidden_size=hidden_size, loss=loss, max_iter=max_iter,
-                       learning_rate_init=1e-3, batch_size=32, target_scaling=target_scaling,
+                       learning_rate_init=1e-3, alpha=0.0, batch_size=32, target_scaling=target_scaling,
                        random_state=seed)
     return make_pipeline(TimeSeriesWindower(window=window, short_series="pad", **COLS),
                          WindowScaledRegressor(rnn, method="last"))

@@ -240,7 +240,8 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 3 small data sets, 1 seed, 20 epochs")
-    p.add_argument("--datasets", nargs="+", choices=DATASETS, default=None)
+    p.add_argument("--datasets", nargs="*", choices=DATASETS, default=None,
+                   help="classification sets (none with an empty list: regression only)")
     p.add_argument("--regression", nargs="*", choices=list(REGRESSION), default=None,
                    help="regression sets (default: all in a full run, none with --quick)")
     p.add_argument("--seeds", nargs="+", type=int, default=None)

@@ -22,6 +22,13 @@ Printed: one line per fit (test RMSE, fit seconds, epochs), then the median
 Usage::
 
     python studies/study_regressor.py --seeds 0 1 2 3 --scalings global perseq
+    python studies/study_regressor.py --sets m1win uschange ipdtail --configs defaults --extra '{"alpha": 0.01}'
+
+Two further tasks are built from other offline real data, to check a default
+where the target is predictable (see ``BUILT``): ``m1win`` (M1 yearly
+windows, next year's growth), ``uschange`` (US quarterly changes, next
+quarter's consumption) and ``ipdtail`` (ItalyPowerDemand, a day's last hour
+from its first twenty).
 """
 
 import argparse
@@ -40,6 +47,61 @@ from _quality_common import REGRESSION as SETS  # noqa: E402  (puts the reposito
 from _quality_common import load_regression as load  # noqa: E402
 
 from skrnn import RNNRegressor, SequenceScaler  # noqa: E402
+
+
+def _m1_windows():
+    """Sequence regression built from M1 yearly (aeon, offline): every window
+    of 8 consecutive years of a series' history (its last 6 years, the
+    forecasting benchmark's test, dropped), read as log ratios to the
+    window's last value; the target is the log ratio of the next year to
+    that value. Series are split 70/30 at random (fixed seed), so no series
+    is in both splits."""
+    from aeon.datasets import load_forecasting
+
+    frame = load_forecasting("m1_yearly_dataset")
+    series = [np.asarray(v, dtype=float)[:-6] for v in frame["series_value"]]
+    test = set(np.random.RandomState(0).permutation(len(series))[: int(0.3 * len(series))])
+    parts = {True: ([], []), False: ([], [])}
+    for i, v in enumerate(series):
+        z = np.log(np.maximum(v, 1e-9))
+        for t in range(8, len(z)):
+            parts[i in test][0].append((z[t - 8:t] - z[t - 1])[:, None])
+            parts[i in test][1].append(z[t] - z[t - 1])
+    (Xtr, ytr), (Xte, yte) = ((np.array(parts[k][0]), np.array(parts[k][1])) for k in (False, True))
+    return Xtr, ytr, Xte, yte
+
+
+def _uschange():
+    """Sequence regression built from aeon's Uschange (quarterly US changes in
+    consumption, income, production, savings, unemployment, 187 quarters):
+    8 quarters of the five series -> the next quarter's consumption change;
+    the first 70 % of the windows train, the rest test (in time order)."""
+    from aeon.datasets import load_uschange
+
+    u = np.asarray(load_uschange(), dtype=float).T  # (187, 5)
+    X = np.stack([u[t - 8:t] for t in range(8, len(u))])
+    y = u[8:, 0]
+    cut = int(0.7 * len(X))
+    return X[:cut], y[:cut], X[cut:], y[cut:]
+
+
+def _ipd_tail():
+    """Sequence regression built from aeon's ItalyPowerDemand (daily power
+    demand profiles, 24 hourly steps, each day z-scored by the archive; its
+    67/1029 split): the first 20 hours of a day -> its last hour."""
+    from aeon.datasets import load_italy_power_demand
+
+    out = []
+    for split in ("train", "test"):
+        X, _ = load_italy_power_demand(split=split)
+        X = np.asarray(X, dtype=float)[:, 0, :]
+        out += [X[:, :20, None], X[:, 23]]
+    return tuple(out)
+
+
+#: regression tasks built here from other offline data (not aeon's regression archive)
+BUILT = {"m1win": _m1_windows, "uschange": _uschange, "ipdtail": _ipd_tail}
+SETS = {**SETS, **{k: k for k in BUILT}}
 CLF = dict(cell="gru", bidirectional=True, pooling="max", hidden_size=128,
            learning_rate_init=3e-3, lr_schedule="cosine", batch_size=16)
 BLOCKS = dict(conv_channels=[64, 64, 64], conv_kernel_sizes=[7, 5, 3])
@@ -119,7 +181,7 @@ def main():
     res, base = {}, {}
     cols = [(c, s) for c in args.configs for s in args.scalings]
     for name in args.sets:
-        Xtr, ytr, Xte, yte = load(name)
+        Xtr, ytr, Xte, yte = BUILT[name]() if name in BUILT else load(name)
         base[name] = ridge(Xtr, ytr, Xte, yte)
         print(f"{name}: ridge on the raw values RMSE {base[name][0]:.4f}; "
               f"y std {yte.std():.4f}", flush=True)

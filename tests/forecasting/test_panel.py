@@ -279,7 +279,10 @@ def test_rnn_trains_across_magnitudes_with_window_scaling(method, tolerance):
     train = long[long.ds < 54]
     Y = make_horizon_targets(train, 1, target="y", **LONG)
     keep = Y.notna().all(axis=1).to_numpy()
-    rnn = RNNRegressor(hidden_size=16, max_iter=60, learning_rate_init=1e-2, random_state=0)
+    # the configuration these tolerances were measured with (no weight penalty:
+    # the noiseless series are a nearly exact target)
+    rnn = RNNRegressor(hidden_size=16, max_iter=60, learning_rate_init=1e-2, alpha=0.0,
+                       random_state=0)
     model = make_pipeline(TimeSeriesWindower(window=12, **LONG),
                           WindowScaledRegressor(rnn, method=method))
     model.fit(train[keep], Y["y+1"][keep])
@@ -314,7 +317,7 @@ def test_panel_direct_forecast_returns_quantile_columns_on_each_series_scale():
     Y = make_horizon_targets(train, 3, target="y", **LONG)
     keep = Y.notna().all(axis=1).to_numpy()
     rnn = RNNRegressor(loss="quantile", hidden_size=16, max_iter=60, learning_rate_init=1e-2,
-                       random_state=0)
+                       alpha=0.0, random_state=0)
     model = make_pipeline(TimeSeriesWindower(window=12, **LONG), WindowScaledRegressor(rnn))
     model.fit(train[keep], Y[keep])
     fc = forecast_direct(model, train, target="y")

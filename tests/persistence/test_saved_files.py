@@ -148,7 +148,7 @@ def test_fits_from_the_same_seeds_predict_exactly_as_before_the_move():
     y = np.array([int(x[:, 0].mean() > 0) for x in X])
     yr = np.array([x[:, 1].sum() for x in X])
     then = dict(cell="lstm", hidden_size=4, bidirectional=False, learning_rate_init=1e-3,
-                lr_schedule="constant", batch_size=8, max_iter=2, random_state=0)
+                alpha=0.0, lr_schedule="constant", batch_size=8, max_iter=2, random_state=0)
     clf = RNNClassifier(hidden_size=4, max_iter=2, batch_size=8, random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X[:4]), EXPECTED["classifier"])
     reg = make_pipeline(SequencePadder(maxlen=8), SequenceScaler(), RNNRegressor(**then)).fit(X, yr)
