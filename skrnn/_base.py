@@ -239,7 +239,7 @@ class BaseRNN(ConfigCloneMixin, PersistenceMixin, BaseEstimator):
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
         seqs, raw = self._encode_X(X, reset=not continuing, sequence_lengths=sequence_lengths)
         if not continuing and "conv_channels" in self._parameter_constraints:
-            self.front_end_ = resolve_front_end(self, seqs.lengths)
+            self.front_end_ = resolve_front_end(self, seqs.lengths, seqs.n_features)
         weights = check_sample_weight(sample_weight, seqs.n_samples)
         targets = self._encode_targets(
             y, raw, first=not continuing, classes=classes,

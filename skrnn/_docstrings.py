@@ -39,6 +39,8 @@ SHARED_PARAMETERS = {
         "``[64, 64]`` for two blocks; ``None`` has no front end. ``'auto'`` "
         "builds three blocks of 64 channels when the training sequences' "
         "median length is at least 128 steps (and ``tbptt_steps`` is None), "
+        "for :class:`~skrnn.RNNClassifier` also on univariate numeric "
+        "sequences of a median length of at least 16 steps, "
         "none otherwise; ``front_end_`` holds what the fit built. Each sequence "
         "is convolved on its own real steps only, with zero padding at its own "
         "two ends (masked steps inside a sequence are removed first, as for the "

@@ -131,6 +131,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         **FRONT_END_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    # conv_channels='auto' also builds the front end for univariate sequences
+    # of 16 steps or more (AUTO_MIN_STEPS_UNIVARIATE, studies/results_front_end.md)
+    _auto_front_end_univariate = True
+
     def __init__(
         self,
         *,

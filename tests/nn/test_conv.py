@@ -323,7 +323,22 @@ def test_auto_front_end_turns_on_from_128_steps_with_a_stride_from_the_length():
     reg = _fit(RNNRegressor(**FAST, conv_channels=[4, 4]), X2, y2.astype(float))
     assert reg.front_end_["conv_stride"] == 10 and reg.front_end_["conv_kernel_sizes"] == (7, 5)
     X3, y3 = _long_data(lengths=(127, 120, 126))
+    X3 = [np.hstack([x, -x]) for x in X3]  # two features: only the length rule applies
     assert _fit(RNNClassifier(**FAST), X3, y3).front_end_ is None
+
+
+def test_auto_front_end_turns_on_for_univariate_classification_from_16_steps():
+    X, y = _long_data(lengths=(24, 20, 26))  # univariate, median 24: stride round(sqrt(24)/4) = 1
+    clf = _fit(RNNClassifier(**FAST), X, y)
+    assert clf.front_end_ == dict(conv_channels=(64, 64, 64), conv_kernel_sizes=(7, 5, 3),
+                                  conv_stride=1, conv_mode="before")
+    # shorter, multivariate, token or regression input keeps the recurrent network alone
+    short, ys = _long_data(lengths=(15, 12, 14))
+    assert _fit(RNNClassifier(**FAST), short, ys).front_end_ is None
+    assert _fit(RNNClassifier(**FAST), [np.hstack([x, x]) for x in X], y).front_end_ is None
+    assert _fit(RNNRegressor(**FAST), X, y.astype(float)).front_end_ is None
+    tokens = [np.arange(len(x)) % 5 for x in X]
+    assert _fit(RNNClassifier(**FAST, embedding_dim=4), tokens, y).front_end_ is None
 
 
 def test_auto_front_end_respects_tbptt_and_per_step_outputs():
