@@ -81,6 +81,41 @@ def previous_config():
                                                                            "loss": "huber"}
 
 
+def ratio_config():
+    """Patches that feed the network ratios to the window's last value
+    (``y / y_last - 1``) and train it on ``y[t + k] / y[t] - 1`` where it
+    models log(y), in place of the log ratios; forecasts map back with
+    ``log1p``. The representation of ``benchmarks/bench_forecast_panel.py``'s
+    M1 recipe (``WindowScaledRegressor(method='last')``)."""
+    cls = _forecaster.RNNForecaster
+    windows, rows = cls._windows, cls._training_rows
+
+    def _windows(self, blocks):
+        W = windows(self, blocks)
+        if self.log_target_:
+            W[:, :, 0] = np.expm1(W[:, :, 0])
+        return W
+
+    def _training_rows(self, series):
+        X, Y = rows(self, series)
+        return X, (np.expm1(Y) if self.log_target_ else Y)
+
+    def _network_point(self, models, histories, futures):
+        blocks = [self._features(h.tail(self.window_), f) for h, f in zip(histories, futures)]
+        W = self._windows(blocks)
+        W = W[np.cumsum([len(b) for b in blocks]) - 1]
+        pred = np.mean([np.asarray(m.predict(W)).reshape(len(W), -1) for m in models], axis=0)
+        if self.log_target_:
+            pred = np.log1p(np.maximum(pred, -0.99))
+        scales = np.array([h.scale for h in histories])[:, None]
+        lasts = np.array([h.z[-1] for h in histories])[:, None]
+        return lasts + scales * pred
+
+    return [mock.patch.object(cls, "_windows", _windows),
+            mock.patch.object(cls, "_training_rows", _training_rows),
+            mock.patch.object(cls, "_network_point", _network_point)]
+
+
 def network_forecasts(history, horizon, seed, params):
     model = RNNForecaster(horizon, id_col="unique_id", time_col="ds", random_state=seed,
                           ets_weight=0.0, calibration_windows=0, **params).fit(history)
@@ -98,12 +133,17 @@ def main(argv=None):
     parser.add_argument("--theta", action="store_true",
                         help="also average in the Theta method (statsmodels' ThetaModel, as "
                              "the benchmark fits it): the three-way weights on a grid")
+    parser.add_argument("--ratio", action="store_true",
+                        help="the network reads and predicts ratios to the window's last "
+                             "value instead of log ratios (series modelled on the log scale)")
     parser.add_argument("--ets-log", action="store_true",
                         help="fit the smoothing half on log(y) for data sets whose values are "
                              "all positive (the scale the forecaster's network models them on)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     patches, params = previous_config() if args.config == "previous" else ([], {})
+    if args.ratio:
+        patches = patches + ratio_config()
     params = {**params, **args.params}
     for p in patches:
         p.start()
