@@ -26,6 +26,7 @@ Network configurations (``--config``):
     OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --config current --seeds 0 1 2 3
     OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 --params '{"n_models": 3}'
     OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 2 3 --theta    # + Theta
+    OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 2 3 --theta --drift plain  # + drift
     OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 2 3 --ets-log  # ETS on log(y)
 
 Requires aeon and statsmodels (the data).
@@ -81,6 +82,16 @@ def previous_config():
                                                                            "loss": "huber"}
 
 
+def drift(h, horizon, m=1):
+    """The random walk with drift, from the same season's last value when ``m > 1``
+    and the history holds a season."""
+    steps = np.arange(1, horizon + 1)
+    step = (h[-1] - h[0]) / (len(h) - 1)
+    if m > 1 and len(h) >= m:
+        return h[len(h) - m + (steps - 1) % m] + step * steps
+    return h[-1] + step * steps
+
+
 def ratio_config():
     """Patches that feed the network ratios to the window's last value
     (``y / y_last - 1``) and train it on ``y[t + k] / y[t] - 1`` where it
@@ -130,6 +141,10 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--params", type=json.loads, default={},
                         help='JSON dict of further RNNForecaster parameters, e.g. \'{"n_models": 3}\'')
+    parser.add_argument("--drift", choices=("plain", "seasonal"), default=None,
+                        help="with --theta: the drift forecast in Theta's place: 'plain', the "
+                             "last value plus the history's mean step per step ahead; "
+                             "'seasonal', the same season's last value plus the mean step")
     parser.add_argument("--theta", action="store_true",
                         help="also average in the Theta method (statsmodels' ThetaModel, as "
                              "the benchmark fits it): the three-way weights on a grid")
@@ -157,7 +172,9 @@ def main(argv=None):
                       for k, h in H.items()}
         cells = np.zeros((len(args.seeds), len(WEIGHTS)))
         if args.theta:
-            thetas = {k: theta(h, horizon, m)[0] for k, h in H.items()}
+            thetas = ({k: drift(h, horizon, m if args.drift == "seasonal" else 1)
+                       for k, h in H.items()} if args.drift
+                      else {k: theta(h, horizon, m)[0] for k, h in H.items()})
             three[name] = np.zeros((len(args.seeds), len(THREE)))
         for i, seed in enumerate(args.seeds):
             start = time.perf_counter()
@@ -187,7 +204,7 @@ def main(argv=None):
               + f" | {np.mean(values):.3f} |")
 
     if args.theta:
-        print("\n| network, ETS, Theta weights | " + " | ".join(three) + " | mean |")
+        print(f"\n| network, ETS, {'drift' if args.drift else 'Theta'} weights | " + " | ".join(three) + " | mean |")
         print("|---" * (len(three) + 2) + "|")
         for j, weights in enumerate(THREE):
             values = [three[n][:, j].mean() for n in three]

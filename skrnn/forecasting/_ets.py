@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-__all__ = ["EtsFit", "combine", "fit_ets", "WEIGHTS"]
+__all__ = ["EtsFit", "classical_forecasts", "combine", "drift_forecasts", "fit_ets", "WEIGHTS"]
 
 #: the weights ``ets_weight='auto'`` chooses from
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -151,6 +151,31 @@ def fit_ets(y, season_length=1):
     return EtsFit(alpha=float(alpha), beta=float(beta_star * alpha),
                   gamma=float(gamma_star * (1 - alpha)), phi=float(phi), level=float(level),
                   trend=float(trend), season=seas, shift=shift, unit=unit)
+
+
+def drift_forecasts(y, origins, horizon):
+    """The random walk with drift (n_origins, horizon): after ``n`` steps of
+    ``y``, its last value plus ``k`` times its mean step ``(y[n-1] - y[0]) /
+    (n - 1)`` for ``k = 1 .. horizon`` (the last value alone when ``n < 2``)."""
+    y = np.asarray(y, dtype=float)
+    k = np.arange(1, horizon + 1)
+    out = np.empty((len(origins), horizon))
+    for i, n in enumerate(origins):
+        step = (y[n - 1] - y[0]) / (n - 1) if n > 1 else 0.0
+        out[i] = y[n - 1] + step * k
+    return out
+
+
+def classical_forecasts(y_fit, y, origins, horizon, season_length=1):
+    """The forecaster's classical half (n_origins, horizon) after ``origins``
+    steps of ``y``: ETS(A, Ad, A) fitted on ``y_fit`` and filtered through
+    ``y``; without a season (``season_length == 1``) averaged with the random
+    walk with drift (``studies/forecaster_defaults.md``: better on both
+    yearly data sets, worse on the seasonal ones in its seasonal form)."""
+    ets = fit_ets(y_fit, season_length).forecasts(y, origins, horizon)
+    if season_length > 1:
+        return ets
+    return 0.5 * (ets + drift_forecasts(y, origins, horizon))
 
 
 def combine(histories, point, smooth, weight):

@@ -11,9 +11,10 @@ and :class:`~skrnn.RNNRegressor`:
   changes from that value, ``(y[t + k] - y[t]) / scale``: the level and the
   trend of a series carry over, the network learns shapes;
 - the position in the season (from the index frequency) is a feature;
-- the network's forecast is averaged with a per-series exponential smoothing
-  forecast (``ets_weight``, see ``_ets.py``), a hybrid measured better than
-  either half;
+- the network's forecast is averaged with a per-series classical forecast
+  (``ets_weight``, see ``_ets.py``): exponential smoothing, and without a
+  season its average with the random walk with drift; a hybrid measured
+  better than either half;
 - intervals are conformal: normalised residuals of out-of-sample forecasts
   (a model fitted on each history without its last ``horizon +
   calibration_windows - 1`` steps, forecasting every later origin) give, per
@@ -40,7 +41,7 @@ from .._compat import Interval, StrOptions, _fit_context
 from .._doclink import DOC_LINK_TEMPLATE, doc_link_url_params
 from .._home import public_home
 from ..regressor import RNNRegressor
-from ._ets import WEIGHTS, combine, fit_ets
+from ._ets import WEIGHTS, classical_forecasts, combine
 from ._forecast_evaluation import _ForecastEvaluation
 from ._forecast_input import _ForecastInput, _with_stats
 from ._panel import read_table
@@ -133,8 +134,11 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         target's scale): exponential smoothing with an additive damped
         trend, and an additive season when the history holds three seasons
         (ETS(A, Ad, A)), fitted by least squares on each series' own target
-        alone (covariates are the network's). 0 forecasts with the network
-        alone, 1 with the smoothing alone. The hybrid was measured better
+        alone (covariates are the network's); without a season
+        (``season_length_ == 1``) averaged with the random walk with drift
+        (the last value plus the history's mean step per step ahead). 0
+        forecasts with the network alone, 1 with the classical forecast
+        alone. The hybrid was measured better
         than either half on the mean over data sets; the intervals are
         calibrated on the combined forecast. ``'auto'`` picks, of 0, 0.25,
         0.5, 0.75 and 1, the weight whose forecasts of the calibration
@@ -382,9 +386,9 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         point = self._network_point(models, histories, futures)
         if self.ets_weight_ > 0 or self.ets_weight == "auto":
             # the smoothing half, fitted on the same heads
-            ets = np.vstack([fit_ets(hd.y, self.season_length_).forecasts(
-                s.y, [len(s.y) - self.horizon - j for j in range(n_cal)], self.horizon)
-                for s, hd in zip(usable, heads)])
+            ets = np.vstack([classical_forecasts(
+                hd.y, s.y, [len(s.y) - self.horizon - j for j in range(n_cal)], self.horizon,
+                self.season_length_) for s, hd in zip(usable, heads)])
             if self.ets_weight == "auto":  # the weight with the least scaled error
                 actual = self._inverse(histories, np.vstack(truths))
                 denom = np.array([h.mase_scale for h in histories])[:, None]
@@ -439,8 +443,8 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         """The smoothing forecasts (n_series, horizon) after each whole series, or None."""
         if self.ets_weight_ == 0:
             return None
-        return np.vstack([fit_ets(s.y, self.season_length_).forecasts(s.y, [len(s.y)], self.horizon)
-                          for s in series])
+        return np.vstack([classical_forecasts(s.y, s.y, [len(s.y)], self.horizon,
+                                              self.season_length_) for s in series])
 
     def _inverse(self, histories, z):
         """Map (n_series, horizon) modelled values back to the target's scale."""

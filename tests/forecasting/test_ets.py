@@ -1,14 +1,15 @@
-"""The exponential smoothing half of RNNForecaster: what ETS(A, Ad, A)
-forecasts on series whose answer is known, no look-ahead when filtering past
-the fitted steps, agreement with statsmodels (when installed), and the
-forecaster's combination on the target's scale."""
+"""The classical half of RNNForecaster: what ETS(A, Ad, A) forecasts on
+series whose answer is known, no look-ahead when filtering past the fitted
+steps, agreement with statsmodels (when installed), the random walk with
+drift that joins it on series without a season, and the forecaster's
+combination on the target's scale."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from skrnn import RNNForecaster
-from skrnn.forecasting._ets import fit_ets
+from skrnn.forecasting._ets import classical_forecasts, drift_forecasts, fit_ets
 
 
 def test_straight_line_is_continued():
@@ -84,6 +85,37 @@ def test_forecaster_averages_the_two_halves_on_the_target_scale(log_target):
     np.testing.assert_allclose(both, 0.75 * net + 0.25 * smooth, rtol=1e-9)
     expected = fit_ets(y.to_numpy(), 12).forecasts(y.to_numpy(), [60], 12)[0]
     np.testing.assert_allclose(smooth, expected, rtol=1e-9)
+
+
+def test_drift_continues_the_mean_step_from_each_origin():
+    y = np.array([10.0, 11.0, 15.0, 13.0, 20.0, 18.0])
+    out = drift_forecasts(y, [6, 3, 1], 3)
+    # after 6 steps: 18 + k * (18 - 10) / 5; after 3: 15 + k * 5 / 2; one step: flat
+    np.testing.assert_allclose(out[0], 18 + 1.6 * np.arange(1, 4))
+    np.testing.assert_allclose(out[1], 15 + 2.5 * np.arange(1, 4))
+    np.testing.assert_allclose(out[2], [10.0, 10.0, 10.0])
+
+
+def test_classical_half_adds_drift_only_without_a_season():
+    rng = np.random.RandomState(0)
+    y = 50 + np.cumsum(1 + rng.normal(size=40))
+    ets = fit_ets(y[:30]).forecasts(y, [30, 40], 5)
+    np.testing.assert_allclose(classical_forecasts(y[:30], y, [30, 40], 5),
+                               0.5 * (ets + drift_forecasts(y, [30, 40], 5)))
+    seasonal = fit_ets(y[:30], 4).forecasts(y, [30, 40], 5)
+    np.testing.assert_allclose(classical_forecasts(y[:30], y, [30, 40], 5, 4), seasonal)
+
+
+def test_yearly_forecaster_averages_ets_and_drift():
+    t = np.arange(30)
+    y = pd.Series(100 + 3 * t + 5 * np.sin(t / 3), name="y",
+                  index=pd.period_range("1980", periods=30, freq="Y"))
+    kw = dict(hidden_size=8, max_iter=3, calibration_windows=0, random_state=0)
+    model = RNNForecaster(4, ets_weight=1.0, **kw).fit(y)
+    assert model.season_length_ == 1
+    v = y.to_numpy()
+    expected = 0.5 * (fit_ets(v).forecasts(v, [30], 4)[0] + drift_forecasts(v, [30], 4)[0])
+    np.testing.assert_allclose(model.predict(), expected, rtol=1e-9)
 
 
 def test_score_and_backtest_use_the_combination():
