@@ -100,7 +100,10 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
     season_length : int, default=None
         Steps per season; None reads it from the index frequency (monthly
         12, quarterly 4, weekly 52, daily 7, hourly 24, yearly and integer
-        stamps 1).
+        stamps 1). Give it for seasonal series with integer stamps: with 1
+        the network gets no season position, the smoothing no season, and the
+        classical half averages in the random walk with drift (see
+        ``ets_weight``).
     window : int, default=None
         Steps the network reads; None uses ``max(2 * season_length,
         horizon + 2, 8)``.
