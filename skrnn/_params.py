@@ -156,7 +156,7 @@ def front_end_sizes(est, channels=None):
     return channels, kernels
 
 
-def resolve_front_end(est, lengths, n_features=None):
+def resolve_front_end(est, lengths, n_features):
     """The front end a fit on sequences of ``lengths`` real steps of
     ``n_features`` features builds: :class:`~skrnn._nn.conv.ConvSequenceNet`'s
     keyword arguments, or None.

@@ -48,7 +48,7 @@ from forecaster_defaults import held_out  # noqa: E402
 
 from skrnn import RNNForecaster  # noqa: E402
 from skrnn.forecasting import _forecast_input, _forecaster  # noqa: E402
-from skrnn.forecasting._ets import fit_ets  # noqa: E402
+from skrnn.forecasting._ets import drift_forecasts, fit_ets  # noqa: E402
 from skrnn.metrics import mase_scale  # noqa: E402
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -83,13 +83,13 @@ def previous_config():
 
 
 def drift(h, horizon, m=1):
-    """The random walk with drift, from the same season's last value when ``m > 1``
-    and the history holds a season."""
-    steps = np.arange(1, horizon + 1)
-    step = (h[-1] - h[0]) / (len(h) - 1)
+    """The random walk with drift (the forecaster's ``drift_forecasts``), from the
+    same season's last value when ``m > 1`` and the history holds a season."""
+    plain = drift_forecasts(h, [len(h)], horizon)[0]
     if m > 1 and len(h) >= m:
-        return h[len(h) - m + (steps - 1) % m] + step * steps
-    return h[-1] + step * steps
+        steps = np.arange(1, horizon + 1)
+        return plain - h[-1] + h[len(h) - m + (steps - 1) % m]
+    return plain
 
 
 def ratio_config():
@@ -99,7 +99,7 @@ def ratio_config():
     ``log1p``. The representation of ``benchmarks/bench_forecast_panel.py``'s
     M1 recipe (``WindowScaledRegressor(method='last')``)."""
     cls = _forecaster.RNNForecaster
-    windows, rows = cls._windows, cls._training_rows
+    windows, rows, network_point = cls._windows, cls._training_rows, cls._network_point
 
     def _windows(self, blocks):
         W = windows(self, blocks)
@@ -112,15 +112,12 @@ def ratio_config():
         return X, (np.expm1(Y) if self.log_target_ else Y)
 
     def _network_point(self, models, histories, futures):
-        blocks = [self._features(h.tail(self.window_), f) for h, f in zip(histories, futures)]
-        W = self._windows(blocks)
-        W = W[np.cumsum([len(b) for b in blocks]) - 1]
-        pred = np.mean([np.asarray(m.predict(W)).reshape(len(W), -1) for m in models], axis=0)
-        if self.log_target_:
-            pred = np.log1p(np.maximum(pred, -0.99))
-        scales = np.array([h.scale for h in histories])[:, None]
+        point = network_point(self, models, histories, futures)
+        if not self.log_target_:
+            return point
+        # log series have scale 1: the network's output is point - last, a ratio here
         lasts = np.array([h.z[-1] for h in histories])[:, None]
-        return lasts + scales * pred
+        return lasts + np.log1p(np.maximum(point - lasts, -0.99))
 
     return [mock.patch.object(cls, "_windows", _windows),
             mock.patch.object(cls, "_training_rows", _training_rows),
