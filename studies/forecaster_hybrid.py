@@ -29,6 +29,13 @@ Network configurations (``--config``):
     OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 2 3 --theta --drift plain  # + drift
     OMP_NUM_THREADS=1 python studies/forecaster_hybrid.py --seeds 0 1 2 3 --ets-log  # ETS on log(y)
 
+Network variants measured and not taken (``studies/forecaster_defaults.md``,
+section 3): ``--trend-feature``, ``--input-scaling``, ``--diff-feature``,
+``--classical-feature``, ``--window-ensemble 1 1.5 2`` and
+``--regressor-params '{...}'`` (settings of the inner RNNRegressor). With
+``--theta --drift plain`` the three-way table ends with the median of the
+three forecasts.
+
 Requires aeon and statsmodels (the data).
 """
 
@@ -124,6 +131,132 @@ def ratio_config():
             mock.patch.object(cls, "_network_point", _network_point)]
 
 
+def trend_feature():
+    """Patches that add the series' mean step up to each step, ``(z[t] - z[0]) /
+    t`` over its scale, as a network input (computed on the whole series, so
+    the forecaster keeps whole series where it would keep their tails)."""
+    cls = _forecaster.RNNForecaster
+    features = cls._features
+
+    def _features(self, s, future_known):
+        out = features(self, s, future_known)
+        z0, t0 = getattr(s, "_z0", s.z[0]), getattr(s, "_t0", 0)
+        pos = t0 + np.arange(len(s.y))
+        step = np.where(pos > 0, (s.z - z0) / np.maximum(pos, 1), 0.0) / s.scale
+        return np.hstack([out, step[:, None]])
+
+    tail = _forecast_input._Series.tail
+
+    def _tail(self, n):
+        out = tail(self, n)
+        out._z0 = getattr(self, "_z0", self.z[0])
+        out._t0 = getattr(self, "_t0", 0) + len(self.y) - len(out.y)
+        return out
+
+    return [mock.patch.object(cls, "_features", _features),
+            mock.patch.object(_forecast_input._Series, "tail", _tail)]
+
+
+def input_scaling():
+    """Patches that divide the network's first input (the window relative to its
+    last value) by its standard deviation over the training windows, fixed at the
+    first call (the fit); the targets are untouched."""
+    cls = _forecaster.RNNForecaster
+    windows = cls._windows
+
+    def _windows(self, blocks):
+        W = windows(self, blocks)
+        if not hasattr(self, "_input_scale"):
+            self._input_scale = float(np.nanstd(W[:, :-1, 0])) or 1.0
+        W[:, :, 0] /= self._input_scale
+        return W
+
+    return [mock.patch.object(cls, "_windows", _windows)]
+
+
+def window_ensemble(factors):
+    """Patches that train the ``n_models`` networks on windows of ``factors``
+    times the forecaster's window (one factor per network, e.g. 1, 1.5, 2) and
+    average their forecasts, each read from its own window."""
+    cls = _forecaster.RNNForecaster
+    fit_models, network_point = cls._fit_models, cls._network_point
+
+    def _fit_models(self, series, seeds):
+        if not hasattr(self, "_base_window"):
+            self._base_window = self.window_
+        models = []
+        for factor, seed in zip(factors, seeds):
+            self.window_ = int(round(factor * self._base_window))
+            (model,) = fit_models(self, series, [seed])
+            model._study_window = self.window_
+            models.append(model)
+        self.window_ = max(m._study_window for m in models)  # tails keep the longest
+        return models
+
+    def _network_point(self, models, histories, futures):
+        kept, out = self.window_, []
+        for model in models:
+            self.window_ = model._study_window
+            out.append(network_point(self, [model], histories, futures))
+        self.window_ = kept
+        return np.mean(out, axis=0)
+
+    return [mock.patch.object(cls, "_fit_models", _fit_models),
+            mock.patch.object(cls, "_network_point", _network_point)]
+
+
+def diff_feature():
+    """Patches that add the scaled one-step change of the target as a network
+    input (0 at each window's first step, which has no change inside it)."""
+    cls = _forecaster.RNNForecaster
+    features, windows = cls._features, cls._windows
+
+    def _features(self, s, future_known):
+        out = features(self, s, future_known)
+        change = np.concatenate([[0.0], np.diff(s.z)]) / s.scale
+        return np.hstack([out, change[:, None]])
+
+    def _windows(self, blocks):
+        W = windows(self, blocks)
+        W[:, 0, -1] = np.where(np.isnan(W[:, 0, -1]), np.nan, 0.0)
+        return W
+
+    return [mock.patch.object(cls, "_features", _features),
+            mock.patch.object(cls, "_windows", _windows)]
+
+
+def classical_feature(clip=3.0):
+    """Patches that feed the network, at every step ``t``, the forecaster's
+    classical forecasts of the next ``horizon`` steps made after ``t`` (ETS,
+    with the drift on series without a season; fitted on the series the
+    features are built from), relative to ``z[t]`` and over the series' scale,
+    clipped to +-``clip``. The network then reads the classical path; its
+    target is unchanged. Whole series stand in for their tails, so that the
+    classical forecasts of the last window see the whole history."""
+    from skrnn.forecasting._ets import classical_forecasts
+
+    cls = _forecaster.RNNForecaster
+    features = cls._features
+
+    def _features(self, s, future_known):
+        out = features(self, s, future_known)
+        T = len(s.y)
+        cl = classical_forecasts(s.y, s.y, list(range(1, T + 1)), self.horizon,
+                                 self.season_length_)
+        z = s.z[:, None]
+        if s.log:
+            rel = np.log(np.maximum(cl, 1e-3 * s.y[:, None])) - z
+        else:
+            rel = cl - z
+        return np.hstack([out, np.clip(rel / s.scale, -clip, clip)])
+
+    def _tail(self, n):
+        return self
+
+    return [mock.patch.object(cls, "_features", _features),
+            mock.patch.object(_forecast_input._Series, "tail", _tail)]
+
+
 def network_forecasts(history, horizon, seed, params):
     model = RNNForecaster(horizon, id_col="unique_id", time_col="ds", random_state=seed,
                           ets_weight=0.0, calibration_windows=0, **params).fit(history)
@@ -151,11 +284,46 @@ def main(argv=None):
     parser.add_argument("--ets-log", action="store_true",
                         help="fit the smoothing half on log(y) for data sets whose values are "
                              "all positive (the scale the forecaster's network models them on)")
+    parser.add_argument("--trend-feature", action="store_true",
+                        help="also feed the network the series' mean step up to each step "
+                             "((z[t] - z[0]) / t, scaled): its long-run trend")
+    parser.add_argument("--input-scaling", action="store_true",
+                        help="divide the network's window input by its standard deviation "
+                             "over the training windows")
+    parser.add_argument("--window-ensemble", nargs="+", type=float, default=None,
+                        help="one network per factor, trained on that multiple of the "
+                             "window, their forecasts averaged (e.g. 1 1.5 2)")
+    parser.add_argument("--diff-feature", action="store_true",
+                        help="also feed the network the target's one-step change")
+    parser.add_argument("--classical-feature", action="store_true",
+                        help="also feed the network the classical half's forecasts made "
+                             "after each step")
+    parser.add_argument("--regressor-params", type=json.loads, default={},
+                        help="JSON dict set on the inner RNNRegressor over the forecaster's "
+                             "pinned configuration, e.g. '{\"alpha\": 0.01}'")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     patches, params = previous_config() if args.config == "previous" else ([], {})
     if args.ratio:
         patches = patches + ratio_config()
+    if args.trend_feature:
+        patches = patches + trend_feature()
+    if args.input_scaling:
+        patches = patches + input_scaling()
+    if args.diff_feature:
+        patches = patches + diff_feature()
+    if args.classical_feature:
+        patches = patches + classical_feature()
+    if args.window_ensemble:
+        patches = patches + window_ensemble(args.window_ensemble)
+        params = {**params, "n_models": len(args.window_ensemble)}
+    if args.regressor_params:
+        regressor = _forecaster.RNNForecaster._regressor
+
+        def _regressor(self, seed):
+            return regressor(self, seed).set_params(**args.regressor_params)
+
+        patches.append(mock.patch.object(_forecaster.RNNForecaster, "_regressor", _regressor))
     params = {**params, **args.params}
     for p in patches:
         p.start()
@@ -172,7 +340,7 @@ def main(argv=None):
             thetas = ({k: drift(h, horizon, m if args.drift == "seasonal" else 1)
                        for k, h in H.items()} if args.drift
                       else {k: theta(h, horizon, m)[0] for k, h in H.items()})
-            three[name] = np.zeros((len(args.seeds), len(THREE)))
+            three[name] = np.zeros((len(args.seeds), len(THREE) + 1))
         for i, seed in enumerate(args.seeds):
             start = time.perf_counter()
             net = network_forecasts(fit_part, horizon, seed, params)
@@ -184,13 +352,18 @@ def main(argv=None):
                     three[name][i, j] = np.mean([np.mean(np.abs(
                         T[k] - (a * net[k] + b * smooth[k] + c * thetas[k]))) / mase_scale(H[k], m)
                         for k in H])
+                three[name][i, -1] = np.mean([np.mean(np.abs(T[k] - np.median(
+                    [net[k], smooth[k], thetas[k]], axis=0))) / mase_scale(H[k], m) for k in H])
             print(f"{name} seed {seed}: " + ", ".join(
                 f"w={w:g} {c:.3f}" for w, c in zip(WEIGHTS, cells[i]))
                   + f" ({time.perf_counter() - start:.0f} s)", flush=True)
         rows[name] = cells.mean(axis=0)
     for p in patches:
         p.stop()
-    print(f"\nconfig {args.config} {json.dumps(args.params)}, seeds {args.seeds}: mean MASE on "
+    print(f"\nconfig {args.config} {json.dumps(args.params)} {json.dumps(args.regressor_params)}, "
+          f"trend feature {args.trend_feature}, input scaling {args.input_scaling}, "
+          f"window ensemble {args.window_ensemble}, diff feature {args.diff_feature}, "
+          f"classical feature {args.classical_feature}, seeds {args.seeds}: mean MASE on "
           "the held-out history steps")
     print("| smoothing weight | " + " | ".join(rows) + " | mean |")
     print("|---" * (len(rows) + 2) + "|")
@@ -207,6 +380,9 @@ def main(argv=None):
             values = [three[n][:, j].mean() for n in three]
             print("| " + ", ".join(f"{w:.2f}" for w in weights) + " | "
                   + " | ".join(f"{v:.3f}" for v in values) + f" | {np.mean(values):.3f} |")
+        values = [three[n][:, -1].mean() for n in three]
+        print("| median of the three | " + " | ".join(f"{v:.3f}" for v in values)
+              + f" | {np.mean(values):.3f} |")
 
 
 if __name__ == "__main__":

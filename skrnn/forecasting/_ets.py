@@ -1,15 +1,17 @@
-"""Exponential smoothing with an additive damped trend, per series.
+"""Exponential smoothing with an additive (damped) trend, per series.
 
 The classical half of :class:`~skrnn.forecasting.RNNForecaster`'s forecast:
-the state-space model ETS(A, Ad, A) (additive errors, additive damped trend,
-an additive season when the history holds at least three seasons), fitted
-by least squares on the one-step errors, which for additive Gaussian errors
-is the maximum-likelihood fit. The parameters are kept in the usual
-admissible box (smoothing weights in (1e-4, 1 - 1e-4), the trend's and the
-season's weights as fractions of what the level leaves, damping in [0.8,
-0.98]) and the initial states are estimated with them, starting from the
-usual heuristics. Plain numpy and scipy: the package does not depend on a
-statistics library for its defaults.
+the state-space models ETS(A, Ad, A) and ETS(A, A, A) (additive errors, an
+additive damped or linear trend, an additive season when the history holds
+at least three seasons), fitted by least squares on the one-step errors,
+which for additive Gaussian errors is the maximum-likelihood fit; without a
+season the random walk with drift joins them. The parameters are kept in
+the usual admissible box (smoothing weights in (1e-4, 1 - 1e-4), the
+trend's and the season's weights as fractions of what the level leaves,
+damping in [0.8, 0.98], or 1 for the linear trend) and the initial states
+are estimated with them, starting from the usual heuristics. Plain numpy
+and scipy: the package does not depend on a statistics library for its
+defaults.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ _EPS = 1e-4
 
 @dataclass
 class EtsFit:
-    """A fitted ETS(A, Ad, A) model on ``(y - shift) / unit``."""
+    """A fitted ETS(A, Ad, A) model (``phi = 1``: ETS(A, A, A)) on ``(y - shift) / unit``."""
 
     alpha: float
     beta: float
@@ -109,8 +111,8 @@ def _sse(theta, z):
                    _seasonal_states(theta[6:]))[0]
 
 
-def fit_ets(y, season_length=1):
-    """Fit ETS(A, Ad, A) to ``y`` (one series), the season when it fits three times.
+def fit_ets(y, season_length=1, damped=True):
+    """Fit ETS(A, Ad, A), or ETS(A, A, A), to one series ``y``, with its season if it fits.
 
     Parameters
     ----------
@@ -120,6 +122,9 @@ def fit_ets(y, season_length=1):
     season_length : int, default=1
         Steps per season; the seasonal state is used when
         ``season_length > 1`` and the series holds three seasons.
+    damped : bool, default=True
+        Damp the trend (``phi`` fitted in [0.8, 0.98]); False fits the
+        linear trend of ETS(A, A, A), Holt(-Winters), with ``phi = 1``.
 
     Returns
     -------
@@ -134,14 +139,16 @@ def fit_ets(y, season_length=1):
     unit = float(np.mean(np.abs(np.diff(y)))) or float(np.std(y)) or 1.0
     z = (y - shift) / unit
     level, trend, season = _initial_states(z, m)
-    bounds = ([(_EPS, 1 - _EPS)] * 3 + [(0.8, 0.98)] + [(None, None)] * (2 + max(m - 1, 0)))
+    phi0 = 0.98 if damped else 1.0
+    bounds = ([(_EPS, 1 - _EPS)] * 3 + [(0.8, 0.98) if damped else (1.0, 1.0)]
+              + [(None, None)] * (2 + max(m - 1, 0)))
     if not m:  # no seasonal weight to fit
         bounds[2] = (0.0, 0.0)
     result = None
     # the least-squares surface has local minima at the edges of the box:
     # three starts (slow, middle, fast), the best fit kept
     for alpha0, beta0 in ((0.1, 0.1), (0.5, 0.5), (0.9, 0.2)):
-        start = np.r_[alpha0, beta0, 0.01 if m else 0.0, 0.98, level, trend,
+        start = np.r_[alpha0, beta0, 0.01 if m else 0.0, phi0, level, trend,
                       season[:-1] if m else []]
         trial = minimize(_sse, start, args=(z,), method="L-BFGS-B", bounds=bounds)
         if result is None or trial.fun < result.fun:
@@ -168,14 +175,17 @@ def drift_forecasts(y, origins, horizon):
 
 def classical_forecasts(y_fit, y, origins, horizon, season_length=1):
     """The forecaster's classical half (n_origins, horizon) after ``origins``
-    steps of ``y``: ETS(A, Ad, A) fitted on ``y_fit`` and filtered through
-    ``y``; without a season (``season_length == 1``) averaged with the random
-    walk with drift (``studies/forecaster_defaults.md``: better on both
-    yearly data sets, worse on the seasonal ones in its seasonal form)."""
-    ets = fit_ets(y_fit, season_length).forecasts(y, origins, horizon)
-    if season_length > 1:
-        return ets
-    return 0.5 * (ets + drift_forecasts(y, origins, horizon))
+    steps of ``y``: the mean of ETS(A, Ad, A) and ETS(A, A, A) (damped and
+    linear trends), both fitted on ``y_fit`` and filtered through ``y``, and
+    without a season (``season_length == 1``) of the random walk with drift
+    as well (``studies/forecaster_defaults.md``: the linear trend gained on
+    all five data sets of the study's histories but grunfeld, the drift on
+    both yearly ones)."""
+    parts = [fit_ets(y_fit, season_length, damped=damped).forecasts(y, origins, horizon)
+             for damped in (True, False)]
+    if season_length == 1:
+        parts.append(drift_forecasts(y, origins, horizon))
+    return np.mean(parts, axis=0)
 
 
 def combine(histories, point, smooth, weight):

@@ -12,9 +12,9 @@ and :class:`~skrnn.RNNRegressor`:
   trend of a series carry over, the network learns shapes;
 - the position in the season (from the index frequency) is a feature;
 - the network's forecast is averaged with a per-series classical forecast
-  (``ets_weight``, see ``_ets.py``): exponential smoothing, and without a
-  season its average with the random walk with drift; a hybrid measured
-  better than either half;
+  (``ets_weight``, see ``_ets.py``): exponential smoothing with a damped and
+  with a linear trend, and without a season the random walk with drift
+  too; a hybrid measured better than either half;
 - intervals are conformal: normalised residuals of out-of-sample forecasts
   (a model fitted on each history without its last ``horizon +
   calibration_windows - 1`` steps, forecasting every later origin) give, per
@@ -70,8 +70,8 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
     ``window`` steps is read relative to its last value, and a direct
     multi-output :class:`~skrnn.RNNRegressor` (whose configuration the
     forecaster pins) predicts the changes ``1 .. horizon`` steps ahead, which
-    are mapped back to the series' scale and averaged with a damped-trend
-    exponential smoothing forecast of each series (``ets_weight``).
+    are mapped back to the series' scale and averaged with an exponential
+    smoothing forecast of each series (``ets_weight``).
     Intervals and quantiles are conformal: the forecaster fits a second
     model on each history without its last
     ``horizon + calibration_windows - 1`` steps and keeps, per step ahead,
@@ -134,12 +134,14 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         model; ``fit`` time grows with it).
     ets_weight : float or 'auto', default=0.5
         Weight of a classical forecast averaged with the network's (on the
-        target's scale): exponential smoothing with an additive damped
-        trend, and an additive season when the history holds three seasons
-        (ETS(A, Ad, A)), fitted by least squares on each series' own target
-        alone (covariates are the network's); without a season
-        (``season_length_ == 1``) averaged with the random walk with drift
-        (the last value plus the history's mean step per step ahead). 0
+        target's scale): the mean of two exponential smoothing forecasts,
+        with an additive damped trend and with an additive linear trend, and
+        an additive season when the history holds three seasons (ETS(A, Ad,
+        A) and ETS(A, A, A)), each fitted by least squares on the series' own
+        target alone (covariates are the network's); without a season
+        (``season_length_ == 1``) the random walk with drift (the last
+        value plus the history's mean step per step ahead) joins that mean
+        as a third forecast. 0
         forecasts with the network alone, 1 with the classical forecast
         alone. The hybrid was measured better
         than either half on the mean over data sets; the intervals are

@@ -1,8 +1,8 @@
-"""The classical half of RNNForecaster: what ETS(A, Ad, A) forecasts on
-series whose answer is known, no look-ahead when filtering past the fitted
-steps, agreement with statsmodels (when installed), the random walk with
-drift that joins it on series without a season, and the forecaster's
-combination on the target's scale."""
+"""The classical half of RNNForecaster: what ETS(A, Ad, A) and ETS(A, A, A)
+forecast on series whose answer is known, no look-ahead when filtering past
+the fitted steps, agreement with statsmodels (when installed), the random
+walk with drift that joins them on series without a season, and the
+forecaster's combination on the target's scale."""
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,18 @@ def test_straight_line_is_continued():
     # a damped trend continues the line, a little flatter each step
     assert np.all(np.diff(f) > 1.5) and np.all(np.diff(f) <= 2.0 + 1e-6)
     assert f[0] == pytest.approx(65.0, abs=0.5)
+
+
+def test_linear_trend_continues_the_line_undamped():
+    rng = np.random.RandomState(0)
+    y = 5.0 + 2.0 * np.arange(30) + rng.normal(scale=0.01, size=30)
+    fit = fit_ets(y, damped=False)
+    assert fit.phi == 1.0
+    f = fit.forecasts(y, [30], 6)[0]
+    np.testing.assert_allclose(f, 5.0 + 2.0 * np.arange(30, 36), atol=0.1)
+    # the damped fit of the same line falls behind it step by step
+    damped = fit_ets(y).forecasts(y, [30], 6)[0]
+    assert fit_ets(y).phi <= 0.98 and damped[-1] < f[-1] - 0.1
 
 
 def test_season_is_recovered():
@@ -83,7 +95,9 @@ def test_forecaster_averages_the_two_halves_on_the_target_scale(log_target):
     smooth = RNNForecaster(12, ets_weight=1.0, **kw).fit(y).predict()
     both = RNNForecaster(12, ets_weight=0.25, **kw).fit(y).predict()
     np.testing.assert_allclose(both, 0.75 * net + 0.25 * smooth, rtol=1e-9)
-    expected = fit_ets(y.to_numpy(), 12).forecasts(y.to_numpy(), [60], 12)[0]
+    v = y.to_numpy()
+    expected = 0.5 * (fit_ets(v, 12).forecasts(v, [60], 12)[0]
+                      + fit_ets(v, 12, damped=False).forecasts(v, [60], 12)[0])
     np.testing.assert_allclose(smooth, expected, rtol=1e-9)
 
 
@@ -99,14 +113,18 @@ def test_drift_continues_the_mean_step_from_each_origin():
 def test_classical_half_adds_drift_only_without_a_season():
     rng = np.random.RandomState(0)
     y = 50 + np.cumsum(1 + rng.normal(size=40))
-    ets = fit_ets(y[:30]).forecasts(y, [30, 40], 5)
-    np.testing.assert_allclose(classical_forecasts(y[:30], y, [30, 40], 5),
-                               0.5 * (ets + drift_forecasts(y, [30, 40], 5)))
-    seasonal = fit_ets(y[:30], 4).forecasts(y, [30, 40], 5)
-    np.testing.assert_allclose(classical_forecasts(y[:30], y, [30, 40], 5, 4), seasonal)
+    origins = [30, 40]
+    damped = fit_ets(y[:30]).forecasts(y, origins, 5)
+    linear = fit_ets(y[:30], damped=False).forecasts(y, origins, 5)
+    drift = drift_forecasts(y, origins, 5)
+    np.testing.assert_allclose(classical_forecasts(y[:30], y, origins, 5),
+                               (damped + linear + drift) / 3)
+    seasonal = [fit_ets(y[:30], 4, damped=d).forecasts(y, origins, 5) for d in (True, False)]
+    np.testing.assert_allclose(classical_forecasts(y[:30], y, origins, 5, 4),
+                               0.5 * (seasonal[0] + seasonal[1]))
 
 
-def test_yearly_forecaster_averages_ets_and_drift():
+def test_yearly_forecaster_averages_the_trends_and_drift():
     t = np.arange(30)
     y = pd.Series(100 + 3 * t + 5 * np.sin(t / 3), name="y",
                   index=pd.period_range("1980", periods=30, freq="Y"))
@@ -114,7 +132,9 @@ def test_yearly_forecaster_averages_ets_and_drift():
     model = RNNForecaster(4, ets_weight=1.0, **kw).fit(y)
     assert model.season_length_ == 1
     v = y.to_numpy()
-    expected = 0.5 * (fit_ets(v).forecasts(v, [30], 4)[0] + drift_forecasts(v, [30], 4)[0])
+    expected = (fit_ets(v).forecasts(v, [30], 4)[0]
+                + fit_ets(v, damped=False).forecasts(v, [30], 4)[0]
+                + drift_forecasts(v, [30], 4)[0]) / 3
     np.testing.assert_allclose(model.predict(), expected, rtol=1e-9)
 
 
