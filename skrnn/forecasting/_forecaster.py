@@ -141,10 +141,9 @@ class RNNForecaster(_ForecastEvaluation, _ForecastInput, BaseEstimator):
         target alone (covariates are the network's); without a season
         (``season_length_ == 1``) the random walk with drift (the last
         value plus the history's mean step per step ahead) joins that mean
-        as a third forecast. 0
-        forecasts with the network alone, 1 with the classical forecast
-        alone. The hybrid was measured better
-        than either half on the mean over data sets; the intervals are
+        as a third forecast. 0 forecasts with the network alone, 1 with the
+        classical forecast alone. The hybrid was measured better than either
+        half on the mean over data sets; the intervals are
         calibrated on the combined forecast. ``'auto'`` picks, of 0, 0.25,
         0.5, 0.75 and 1, the weight whose forecasts of the calibration
         origins have the least scaled error (0.5 without calibration).
